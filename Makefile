@@ -1,0 +1,51 @@
+# segscope: `make demo` to see it work, `make test` to check it. Both install what they need.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+USERS ?= 20000
+SEED ?= 42
+
+export SEGSCOPE_DB ?= warehouse/segscope.duckdb
+export DBT_PROFILES_DIR := $(CURDIR)
+export DBT_SEND_ANONYMOUS_USAGE_STATS := False
+export NUMBA_CACHE_DIR ?= $(CURDIR)/.cache/numba
+
+# the small warehouse that `make test` builds the whole project on
+TEST_DB := target/test/segscope.duckdb
+
+.PHONY: install demo test lint pytest dbt-test bench bench-data-layer clean
+
+install: $(BIN)/.installed
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+demo: install
+	$(BIN)/segscope demo --users $(USERS) --seed $(SEED) --db $(SEGSCOPE_DB)
+	$(BIN)/dbt build
+	$(BIN)/segscope summary --db $(SEGSCOPE_DB)
+
+test: lint pytest dbt-test
+
+lint: install
+	$(BIN)/ruff check src tests/python benchmarks
+	$(BIN)/sqlfluff lint models tests/generic analyses
+
+pytest: install
+	$(BIN)/pytest -n 2
+
+dbt-test: install
+	rm -f $(TEST_DB)
+	$(BIN)/segscope demo --users 2000 --seed 1 --db $(TEST_DB)
+	SEGSCOPE_DB=$(TEST_DB) $(BIN)/dbt build
+
+bench: bench-data-layer
+
+bench-data-layer: install
+	$(BIN)/python benchmarks/bench_data_layer.py
+
+clean:
+	rm -rf target logs warehouse .cache

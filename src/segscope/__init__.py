@@ -1,0 +1,1 @@
+"""segscope: explained, stable user segments from behavioural events."""

@@ -1,0 +1,81 @@
+{#-
+    Gate: nothing in the model comes from an off-limits column or relation (seed leakage_rules).
+    It checks the columns the model really has, the expression of every catalog feature, and
+    every relation upstream of it; each failing row names what leaked, where, and why.
+-#}
+{% test segscope_no_leakage(model, rules) %}
+
+{%- set observed = [] -%}
+{%- if execute -%}
+    {%- set node = segscope_model_node(model) -%}
+    {%- for column in adapter.get_columns_in_relation(model) -%}
+        {%- do observed.append(('column', column.name, column.name)) -%}
+    {%- endfor -%}
+    {%- for column in node.columns.values() if column.meta.get('feature') -%}
+        {%- do observed.append(('expression', column.name, column.meta.feature.expression)) -%}
+    {%- endfor -%}
+    {%- for name in segscope_upstream_names(node.unique_id) -%}
+        {%- do observed.append(('relation', name, name)) -%}
+    {%- endfor -%}
+{%- endif -%}
+
+with
+
+rules as (
+
+    select
+        lower(rule_kind) as rule_kind,
+        lower(pattern) as pattern,
+        reason
+    from {{ rules }}
+
+),
+
+observed as (
+
+    {% for kind, name, text in observed -%}
+    select
+        '{{ kind }}' as found_in,
+        '{{ name }}' as name,
+        lower('{{ text | replace("'", "''") }}') as text
+    {% if not loop.last %}union all{% endif %}
+    {% else -%}
+    select 'nothing' as found_in, '' as name, '' as text
+    {%- endfor %}
+
+),
+
+violations as (
+
+    select
+        '{{ model }}' as model_name,
+        observed.found_in,
+        observed.name,
+        rules.rule_kind,
+        rules.pattern,
+        rules.reason
+    from observed
+    inner join rules
+        on
+            (
+                observed.found_in = 'column'
+                and rules.rule_kind = 'column' and observed.text = rules.pattern
+            )
+            or (
+                observed.found_in = 'column'
+                and rules.rule_kind = 'column_pattern' and observed.text like rules.pattern
+            )
+            or (
+                observed.found_in = 'expression' and rules.rule_kind = 'column'
+                and {{ segscope_regex_word_match('observed.text', 'rules.pattern') }}
+            )
+            or (
+                observed.found_in = 'relation'
+                and rules.rule_kind = 'relation' and observed.text = rules.pattern
+            )
+
+)
+
+select * from violations
+
+{% endtest %}

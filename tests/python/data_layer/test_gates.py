@@ -1,0 +1,158 @@
+"""Each data-quality gate, proven: a warehouse with exactly that defect stops `dbt build` at
+that gate, the failure names the table, the column and the rule, and nothing downstream runs."""
+
+from __future__ import annotations
+
+import pytest
+
+RAW_DEFECTS = [
+    pytest.param(
+        ["insert into raw.users select * from raw.users order by user_id limit 1"],
+        "gate_stg_product__users_user_id_unique",
+        ("stg_product__users", "user_id", "unique"),
+        id="duplicate user key",
+    ),
+    pytest.param(
+        ["insert into raw.users (user_id, signed_up_at) values (null, timestamp '2026-03-01')"],
+        "gate_stg_product__users_user_id_not_null",
+        ("stg_product__users", "user_id", "not_null"),
+        id="null user key in users",
+    ),
+    pytest.param(
+        ["update raw.events set user_id = null where event_id % 40 = 0"],
+        "gate_stg_product__events_user_id_not_null",
+        ("stg_product__events", "user_id", "not_null"),
+        id="null user key in events",
+    ),
+    pytest.param(
+        ["update raw.events set user_id = user_id + 100000000 where event_id % 10 = 0"],
+        "gate_stg_product__events_user_id_orphan_share_error",
+        ("stg_product__events", "user_id", "orphan_share"),
+        id="orphan events above the error share",
+    ),
+    pytest.param(
+        ["alter table raw.users alter column user_id type varchar"],
+        "gate_stg_product__events_user_id_same_type_as_users",
+        ("stg_product__events", "user_id", "same_type"),
+        id="user key of another type",
+    ),
+    pytest.param(
+        ["update raw.events set occurred_at = now()::timestamp + interval 10 day "
+         "where event_id % 97 = 0"],
+        "gate_stg_product__events_occurred_at_not_in_future",
+        ("stg_product__events", "occurred_at", "not_in_future"),
+        id="events in the future",
+    ),
+    pytest.param(
+        ["update raw.events set occurred_at = occurred_at - interval 400 day "
+         "where event_id % 97 = 0"],
+        "gate_stg_product__events_occurred_at_not_long_before_signup",
+        ("stg_product__events", "occurred_at", "before_signup"),
+        id="events long before signup",
+    ),
+]
+
+
+def assert_stopped_at(result, gate: str, names: tuple[str, ...], downstream: str) -> None:
+    assert result.returncode != 0, result.output
+    assert result.status(gate) == "fail", result.output
+    assert f"Failure in test {gate}" in result.output
+    for name in names:
+        assert name in gate, f"the gate's name should say {name!r}"
+    assert result.status(downstream) == "skipped"
+
+
+@pytest.mark.parametrize(("defect", "gate", "names"), RAW_DEFECTS)
+def test_raw_data_defect_stops_the_build(project, defect, gate, names):
+    project.execute(*defect)
+    result = project.build_data_layer()
+    assert_stopped_at(result, gate, names, downstream="user_features")
+    assert project.failures_of(gate), "the failing rows are stored for a person to read"
+
+
+def test_orphans_above_the_warn_share_only_warn(project):
+    project.execute("update raw.events set user_id = user_id + 100000000 where event_id % 150 = 0")
+    result = project.build_data_layer()
+    assert result.returncode == 0, result.output
+    assert result.status("gate_stg_product__events_user_id_orphan_share_warn") == "warn"
+    assert result.status("gate_stg_product__events_user_id_orphan_share_error") == "pass"
+    assert result.status("user_features") == "success"
+
+
+def test_key_type_failure_names_both_columns_and_types(project):
+    project.execute("alter table raw.users alter column user_id type varchar")
+    project.build_data_layer()
+    rows = project.failures_of("gate_stg_product__events_user_id_same_type_as_users")
+    this_column, this_type, other_column, other_type = rows[0]
+    assert (this_column, this_type) == ("stg_product__events.user_id", "BIGINT")
+    assert (other_column, other_type) == ("stg_product__users.user_id", "VARCHAR")
+
+
+def test_leaky_feature_stops_the_build(project):
+    """Someone maps the users' is_paying flag and declares it a feature."""
+    project.edit(
+        "models/marts/_marts__models.yml",
+        "      - name: country\n",
+        "      - name: is_paying\n"
+        "        data_type: varchar\n"
+        "        description: Paying now.\n"
+        "        meta:\n"
+        "          feature:\n"
+        "            kind: categorical\n"
+        "            transform: onehot\n"
+        "            expression: \"coalesce(is_paying, 'unknown')\"\n"
+        "            source: user\n"
+        "            hypothesis: Paying users behave differently.\n"
+        "      - name: country\n",
+    )
+    attributes = {"country": "country", "device": "device",
+                  "acquisition_channel": "acquisition_channel", "is_paying": "is_paying"}
+    result = project.build_data_layer(vars={"segscope_user_attributes": attributes})
+    gate = "gate_user_features_no_leakage"
+    assert_stopped_at(result, gate, ("user_features", "leakage"), downstream="feature_catalog")
+    leaks = {(row[1], row[2]) for row in project.failures_of(gate)}
+    assert ("column", "is_paying") in leaks
+    assert ("expression", "is_paying") in leaks
+    reasons = " ".join(row[5] for row in project.failures_of(gate))
+    assert "outcome" in reasons
+
+
+def test_events_after_the_window_stop_the_build(project):
+    """A windowing bug lets a month of later events into the features (the as-of gate).
+
+    The SQL unit test of the window model catches it first; without unit tests, the data gate
+    still does."""
+    project.edit(
+        "models/intermediate/int_events__in_window.sql",
+        "and events.occurred_at < windows.window_end",
+        "and events.occurred_at < windows.window_end + interval 30 day",
+    )
+    result = project.build_data_layer()
+    assert result.status("int_events__in_window_deduplicates_windows_and_sessionizes") == "fail"
+    assert result.status("user_features") == "skipped"
+
+    result = project.build_data_layer("--exclude-resource-type", "unit_test")
+    gate = "gate_int_events__in_window_occurred_at_within_window"
+    assert_stopped_at(result, gate, ("occurred_at", "within_window"), downstream="user_features")
+
+
+def test_user_features_reading_raw_events_stops_the_build(project):
+    """A feature model that bypasses the window is caught by its lineage, whatever the data."""
+    project.edit(
+        "models/marts/user_features.sql",
+        "select * from {{ ref('int_events__in_window') }}",
+        "select * from {{ ref('int_events__in_window') }}\n"
+        "    where user_id in (select user_id from {{ ref('stg_product__events') }})",
+    )
+    result = project.build_data_layer()
+    gate = "gate_user_features_reads_only_windowed_events"
+    assert_stopped_at(result, gate, ("user_features",), downstream="feature_catalog")
+
+
+def test_a_user_twice_in_user_features_stops_the_build(project):
+    project.edit(
+        "models/marts/user_features.sql", "group by user_id", "group by user_id, event_name"
+    )
+    result = project.build_data_layer()
+    gate = "gate_user_features_one_row_per_eligible_user"
+    assert_stopped_at(result, gate, ("user_features", "one_row_per"), downstream="feature_catalog")
