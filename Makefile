@@ -13,7 +13,7 @@ export NUMBA_CACHE_DIR ?= $(CURDIR)/.cache/numba
 # the small warehouse that `make test` builds the whole project on
 TEST_DB := target/test/segscope.duckdb
 
-.PHONY: install demo test lint pytest dbt-test bench bench-data-layer clean
+.PHONY: install demo test lint pytest dbt-test bench bench-data-layer bench-segmentation clean
 
 install: $(BIN)/.installed
 
@@ -31,8 +31,8 @@ demo: install
 test: lint pytest dbt-test
 
 lint: install
-	$(BIN)/ruff check src tests/python benchmarks
-	$(BIN)/sqlfluff lint models tests/generic analyses
+	$(BIN)/ruff check src tests/python benchmarks python_models
+	$(BIN)/sqlfluff lint models tests/generic tests/marts analyses
 
 pytest: install
 	$(BIN)/pytest -n 2
@@ -42,10 +42,13 @@ dbt-test: install
 	$(BIN)/segscope demo --users 2000 --seed 1 --db $(TEST_DB)
 	SEGSCOPE_DB=$(TEST_DB) $(BIN)/dbt build
 
-bench: bench-data-layer
+bench: bench-data-layer bench-segmentation
 
 bench-data-layer: install
 	$(BIN)/python benchmarks/bench_data_layer.py
+
+bench-segmentation: install
+	$(BIN)/python benchmarks/bench_segmentation.py
 
 clean:
 	rm -rf target logs warehouse .cache

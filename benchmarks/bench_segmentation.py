@@ -1,0 +1,130 @@
+"""Benchmark: the whole `dbt build` (data layer + segmentation + marts) per stage, with quality.
+
+    python benchmarks/bench_segmentation.py [--sizes 100000 1000000] [--runs 1]
+
+The build runs as its own process (peak RSS is that process's own); per-stage wall time comes
+from dbt's run_results.json; ARI compares the segments with the demo's planted truth.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import statistics
+
+import duckdb
+from harness import (
+    dbt_build_command,
+    generate_command,
+    measure,
+    scratch_warehouse,
+    write_section,
+)
+from sklearn.metrics import adjusted_rand_score
+
+STAGES = {
+    "segmentation_fit": "fit",
+    "segmentation_input": "data layer",
+}
+SEGMENT_MARTS = {"user_segments", "segments", "segment_model_selection", "segment_embedding"}
+
+
+def stage_of(result: dict) -> str:
+    unique_id = result["unique_id"]
+    kind, name = unique_id.split(".")[0], unique_id.split(".")[2]
+    if kind in ("test", "unit_test"):
+        return "tests"
+    if name in STAGES:
+        return STAGES[name]
+    if name.startswith("segmentation_"):
+        return "unpack"
+    if name in SEGMENT_MARTS:
+        return "segment marts"
+    return "data layer"
+
+
+def quality(db: str) -> tuple[float, float, int]:
+    with duckdb.connect(db, read_only=True) as con:
+        frame = con.sql(
+            "select top_segment_id, segment_id, persona, sub_persona from user_segments "
+            "join raw.persona_truth using (user_id) where not persona_truth.is_outlier"
+        ).df()
+        (n_leaves,), = con.sql("select count(*) from segments where is_leaf").fetchall()
+    return (adjusted_rand_score(frame.persona, frame.top_segment_id),
+            adjusted_rand_score(frame.sub_persona, frame.segment_id), n_leaves)
+
+
+def bench(sizes: list[int], runs: int) -> list[dict]:
+    rows = []
+    for n_users in sizes:
+        runs_of_size = []
+        for run in range(runs):
+            workdir, env = scratch_warehouse()
+            db = env["SEGSCOPE_DB"]
+            try:
+                measure(generate_command(n_users, 42 + run, db), env)
+                wall, rss = measure(dbt_build_command(workdir), env)
+                stages: dict[str, float] = {}
+                results = json.loads((workdir / "target" / "run_results.json").read_text())
+                for result in results["results"]:
+                    stage = stage_of(result)
+                    stages[stage] = stages.get(stage, 0.0) + result["execution_time"]
+                top_ari, leaf_ari, n_leaves = quality(db)
+            finally:
+                shutil.rmtree(workdir, ignore_errors=True)
+            runs_of_size.append({"wall": wall, "rss": rss, "stages": stages, "top_ari": top_ari,
+                                 "leaf_ari": leaf_ari, "leaves": n_leaves})
+            print(f"  {n_users:>9,} users, run {run + 1}/{runs}: build {wall:6.1f} s, "
+                  f"peak RSS {rss:,.0f} MiB, top ARI {top_ari:.3f}, leaf ARI {leaf_ari:.3f}, "
+                  f"stages {json.dumps({k: round(v, 1) for k, v in stages.items()})}", flush=True)
+        median = {key: statistics.median(r[key] for r in runs_of_size)
+                  for key in ("wall", "rss", "top_ari", "leaf_ari", "leaves")}
+        median["stages"] = {
+            stage: statistics.median(r["stages"].get(stage, 0.0) for r in runs_of_size)
+            for stage in ("data layer", "fit", "unpack", "segment marts", "tests")
+        }
+        rows.append({"users": n_users, **median})
+    return rows
+
+
+def report(rows: list[dict], runs: int) -> str:
+    stages = ("data layer", "fit", "unpack", "segment marts", "tests")
+    lines = [
+        "## Segmentation: the whole `dbt build` (data layer, Python fit, segment marts, tests)",
+        "",
+        f"Median of {runs} run(s) per size; stage times are dbt's own per-node execution times "
+        f"summed per stage (two threads, so stages can overlap); peak RSS is the dbt process's. "
+        f"ARI: planted persona vs top-level segment, planted sub-persona vs leaf, over users not "
+        f"planted as outliers. Machine: {os.cpu_count()} cores, CPython "
+        f"{platform.python_version()}, measured {dt.date.today().isoformat()}. Reproduce: "
+        f"`make bench-segmentation`.",
+        "",
+        "| users | build wall | peak RSS | " + " | ".join(stages)
+        + " | top ARI | leaf ARI | leaves |",
+        "|---:|---:|---:|" + "---:|" * len(stages) + "---:|---:|---:|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['users']:,} | {r['wall']:.1f} s | {r['rss']:,.0f} MiB | "
+            + " | ".join(f"{r['stages'][s]:.1f} s" for s in stages)
+            + f" | {r['top_ari']:.3f} | {r['leaf_ari']:.3f} | {r['leaves']:.0f} |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--runs", type=int, default=1)
+    args = parser.parse_args()
+    section = report(bench(args.sizes, args.runs), args.runs)
+    print(section)
+    write_section("bench_segmentation", section)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,24 @@
+-- A bounded sample of users in two dimensions, for scatter plots coloured by segment.
+
+with
+
+embedding as (
+
+    select * from {{ ref('segmentation_embedding_2d') }}
+
+),
+
+final as (
+
+    select
+        cast(user_id as {{ var('segscope_user_key_type') }}) as user_id,
+        cast(x as double) as x,
+        cast(y as double) as y,
+        cast(segment_id as varchar) as segment_id,
+        cast(top_segment_id as varchar) as top_segment_id,
+        cast(model_version as varchar) as model_version
+    from embedding
+
+)
+
+select * from final

@@ -1,0 +1,9 @@
+"""The preprocess log table of the one segmentation fit (no refit)."""
+
+
+def model(dbt, session):
+    dbt.config(materialized="table")
+
+    from segscope.warehouse import unpack
+
+    return unpack(dbt.ref("segmentation_fit").df(), "preprocess_log")
