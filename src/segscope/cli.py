@@ -10,9 +10,14 @@ from pathlib import Path
 import duckdb
 
 EXAMPLE_QUERY = """\
-select device, count(*) as users, round(avg(n_events), 1) as avg_events,
-       round(avg(active_days), 2) as avg_active_days
-from user_features group by device order by users desc"""
+select segments.segment_id, segments.depth, segments.n_users,
+       round(100 * segments.share_of_users, 1) as pct_of_users,
+       round(avg(user_features.n_events), 1) as avg_events,
+       round(avg(user_features.active_days), 2) as avg_active_days
+from segments
+join user_segments on user_segments.segment_id = segments.segment_id
+join user_features on user_features.user_id = user_segments.user_id
+group by all order by segments.segment_id"""
 
 
 def _default_db() -> str:
@@ -38,12 +43,22 @@ def summary(db: str) -> int:
         features = con.sql("select count(*), count(distinct user_id) from user_features")
         n_rows, n_users = features.fetchall()[0]
         print(f"user_features: {n_rows:,} rows for {n_users:,} users; {eligible:,} users eligible")
-        print("\nExample query (open the file with duckdb, or point your BI tool at it):")
+        try:
+            (n_segmented,), = con.sql("select count(*) from user_segments").fetchall()
+        except duckdb.CatalogException:
+            print("no segment tables yet: run the whole `dbt build`", file=sys.stderr)
+            return 1
+        (n_segments, n_leaves), = con.sql(
+            "select count(*), count(case when is_leaf then 1 end) from segments").fetchall()
+        print(f"user_segments: {n_segmented:,} users in {n_leaves} leaf segments "
+              f"({n_segments} segments in the tree)")
+        print("\nExample query, leaf segments with two of their features (open the file with "
+              "DuckDB, or point your BI tool at it):")
         print(EXAMPLE_QUERY + ";\n")
         print(con.sql(EXAMPLE_QUERY))
     finally:
         con.close()
-    return 0 if n_rows == n_users == eligible else 1
+    return 0 if n_rows == n_users == eligible == n_segmented else 1
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -5,6 +5,7 @@ import pytest
 from sklearn.datasets import make_blobs
 from sklearn.metrics import adjusted_rand_score
 
+from segscope.segmentation import clusterers
 from segscope.segmentation.clusterers import (
     CANDIDATE_COLUMNS,
     AutoClusterer,
@@ -93,3 +94,14 @@ def test_no_valid_candidate_gives_one_cluster():
     X = np.random.default_rng(0).normal(size=(60, 2))
     km = KMeansClusterer(k_max=3, min_cluster_size=40).fit(X)
     assert km.n_clusters_ == 1 and km.algorithm_ is None and not km.candidates_["is_chosen"].any()
+
+
+def test_dbscan_above_its_row_cap_fits_a_sample_and_extends_it(blobs, monkeypatch):
+    """The sampled DBSCAN (bounded memory) finds the same blobs as the full one."""
+    X, y = blobs
+    full = DBSCANClusterer(random_state=0).fit(X)
+    monkeypatch.setattr(clusterers, "DBSCAN_MAX_ROWS", 300)
+    sampled = DBSCANClusterer(random_state=0).fit(X)
+    assert adjusted_rand_score(y, sampled.labels_) >= 0.95
+    assert adjusted_rand_score(full.labels_, sampled.labels_) >= 0.95
+    assert len(sampled.labels_) == len(X)
