@@ -1,4 +1,5 @@
--- Every node of the segment tree: top-level segments, their children, and so on.
+-- Every node of the segment tree: top-level segments, their children, and so on, with the
+-- sentences that say what sets each apart.
 
 with
 
@@ -8,25 +9,71 @@ nodes as (
 
 ),
 
+profiles as (
+
+    select * from {{ ref('segment_profiles') }}
+
+),
+
+-- the three features that set the segment furthest apart (|z| >= 0.5), as sentences
+observations as (
+
+    select
+        segment_id,
+        case
+            when kind = 'categorical'
+                then
+                    cast(cast(round(100 * segment_mean) as integer) as varchar) || '% have '
+                    || feature_name || ' = ' || level || ' ('
+                    || cast(cast(round(100 * population_mean) as integer) as varchar) || '% overall)'
+            when lift is null
+                then
+                    feature_name || ' is ' || cast(round(segment_mean, 2) as varchar)
+                    || ' on average (' || cast(round(population_mean, 2) as varchar) || ' overall)'
+            else
+                feature_name || ' is on average '
+                || cast(cast(round(100 * abs(lift - 1)) as integer) as varchar) || '% '
+                || case when lift >= 1 then 'higher' else 'lower' end || ' than overall ('
+                || cast(round(segment_mean, 2) as varchar) || ' vs '
+                || cast(round(population_mean, 2) as varchar) || ')'
+        end as sentence,
+        rank_in_segment
+    from profiles
+    where rank_in_segment <= 3 and abs(z_score) >= 0.5
+
+),
+
+key_observations as (
+
+    select
+        segment_id,
+        string_agg(sentence, '; ' order by rank_in_segment) as key_observations
+    from observations
+    group by segment_id
+
+),
+
 final as (
 
     select
-        cast(segment_id as varchar) as segment_id,
-        cast(parent_segment_id as varchar) as parent_segment_id,
-        cast(depth as integer) as depth,
-        cast(is_leaf as boolean) as is_leaf,
-        cast(n_users as bigint) as n_users,
-        cast(share_of_users as double) as share_of_users,
-        cast(n_fit as bigint) as n_users_fitted,
-        cast(algorithm as varchar) as algorithm,
-        cast(split_algorithm as varchar) as split_algorithm,
-        cast(n_children as integer) as n_children,
-        cast(stability as double) as stability,
-        cast(mean_confidence as double) as mean_confidence,
-        cast(is_noise as boolean) as is_noise,
-        cast(is_outlier_segment as boolean) as is_outlier_segment,
-        cast(model_version as varchar) as model_version
+        cast(nodes.segment_id as varchar) as segment_id,
+        cast(nodes.parent_segment_id as varchar) as parent_segment_id,
+        cast(nodes.depth as integer) as depth,
+        cast(nodes.is_leaf as boolean) as is_leaf,
+        cast(nodes.n_users as bigint) as n_users,
+        cast(nodes.share_of_users as double) as share_of_users,
+        cast(nodes.n_fit as bigint) as n_users_fitted,
+        cast(nodes.algorithm as varchar) as algorithm,
+        cast(nodes.split_algorithm as varchar) as split_algorithm,
+        cast(nodes.n_children as integer) as n_children,
+        cast(nodes.stability as double) as stability,
+        cast(nodes.mean_confidence as double) as mean_confidence,
+        cast(nodes.is_noise as boolean) as is_noise,
+        cast(nodes.is_outlier_segment as boolean) as is_outlier_segment,
+        cast(key_observations.key_observations as varchar) as key_observations,
+        cast(nodes.model_version as varchar) as model_version
     from nodes
+    left join key_observations on nodes.segment_id = key_observations.segment_id
 
 )
 
