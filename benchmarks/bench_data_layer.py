@@ -24,7 +24,8 @@ from harness import (
     write_section,
 )
 
-DATA_LAYER = ["--select", "+feature_catalog"]
+# cautious: leave out the tests that also read segment tables
+DATA_LAYER = ["--select", "+feature_catalog", "--indirect-selection", "cautious"]
 
 
 def bench(sizes: list[int], runs: int) -> list[dict]:

@@ -19,6 +19,7 @@ import shutil
 import statistics
 
 import duckdb
+from bench_data_layer import DATA_LAYER
 from harness import (
     dbt_build_command,
     generate_command,
@@ -71,7 +72,7 @@ def bench(sizes: list[int], runs: int) -> list[dict]:
             try:
                 measure(generate_command(n_users, 42 + run, db), env)
                 data_wall, data_rss = measure(
-                    dbt_build_command(workdir, "--select", "+feature_catalog"), env)
+                    dbt_build_command(workdir, *DATA_LAYER), env)
                 seg_wall, seg_rss = measure(
                     dbt_build_command(workdir, "--select", "segmentation_input+"), env)
                 wall, rss = data_wall + seg_wall, max(data_rss, seg_rss)

@@ -83,8 +83,10 @@ class FixtureProject:
         return BuildResult(done.returncode, done.stdout + done.stderr, statuses)
 
     def build_data_layer(self, *args: str, vars: dict | None = None) -> BuildResult:
-        """`dbt build` of everything up to user_features and the feature catalog."""
-        return self.build("--select", "+feature_catalog", *args, vars=vars)
+        """`dbt build` of everything up to user_features and the feature catalog (cautious:
+        without the tests that also read segment tables)."""
+        return self.build("--select", "+feature_catalog", "--indirect-selection", "cautious",
+                          *args, vars=vars)
 
     def failures_of(self, test_name: str) -> list[tuple]:
         """The rows a failed test stored (store_failures is on for every project test)."""
