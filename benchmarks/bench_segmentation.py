@@ -33,7 +33,8 @@ STAGES = {
     "segmentation_fit": "fit",
     "segmentation_input": "data layer",
 }
-SEGMENT_MARTS = {"user_segments", "segments", "segment_model_selection", "segment_embedding"}
+SEGMENT_MARTS = {"user_segments", "segments", "segment_model_selection", "segment_embedding",
+                 "segment_profiles"}
 SEGMENTATION_STAGES = ("fit", "unpack", "segment marts", "tests")
 
 
