@@ -1,0 +1,229 @@
+"""The segmentation layer end to end: `dbt build` of the demo project through the Python models.
+
+The segment tables recover the planted personas (adjusted Rand index against the demo's truth
+table), agree across seeds, and a bad parameter or unusable input leaves them as they were."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import duckdb
+import pandas as pd
+import pytest
+from sklearn.metrics import adjusted_rand_score
+
+from segscope.demo import generate, planted_differences
+from segscope.segmentation.pipeline import segment_users
+from segscope.warehouse import catalog_for
+
+E2E_USERS = 5_000
+
+ASSIGNMENTS_WITH_TRUTH = """
+select user_segments.*, truth.persona, truth.sub_persona, truth.is_outlier as planted_outlier
+from user_segments
+inner join raw.persona_truth as truth using (user_id)
+"""
+
+
+@pytest.fixture(scope="module")
+def segmented(tmp_path_factory, project_class):
+    project = project_class(tmp_path_factory.mktemp("segmented") / "project")
+    with duckdb.connect(str(project.db)) as con:
+        generate(con, n_users=E2E_USERS, seed=42)
+    result = project.build()
+    assert result.returncode == 0, result.output
+    return project
+
+
+@pytest.fixture
+def segmented_copy(segmented, tmp_path, project_class):
+    """A copy of the built project, for tests that try to break it."""
+    copy = project_class(tmp_path / "project")
+    shutil.copy(segmented.db, copy.db)
+    return copy
+
+
+def frame(project, sql: str) -> pd.DataFrame:
+    with duckdb.connect(str(project.db), read_only=True) as con:
+        return con.sql(sql).df()
+
+
+@pytest.fixture(scope="module")
+def assigned(segmented) -> pd.DataFrame:
+    return frame(segmented, ASSIGNMENTS_WITH_TRUTH)
+
+
+@pytest.fixture(scope="module")
+def fit_inputs(segmented) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """What the fit model read, and the parameters it used."""
+    features = frame(segmented, "select * from segmentation_input")
+    catalog = frame(segmented, "select * from feature_catalog")
+    params = frame(segmented, "select params from segmentation_fit")["params"][0]
+    return features, catalog_for(features, catalog, "user_id"), json.loads(params)
+
+
+def test_top_level_segments_recover_the_planted_personas(assigned):
+    people = assigned[~assigned.planted_outlier]
+    assert adjusted_rand_score(people.persona, people.top_segment_id) >= 0.95
+
+
+def test_leaves_recover_the_planted_sub_personas(assigned):
+    people = assigned[~assigned.planted_outlier]
+    assert adjusted_rand_score(people.sub_persona, people.segment_id) >= 0.90
+
+
+def test_zoom_in_finds_what_the_top_level_blurs(assigned):
+    """Planners and crammers share one top-level segment; only zooming into it parts them."""
+    grinders = assigned[assigned.persona == "exercise_grinders"]
+    top = grinders.top_segment_id.mode()[0]
+    within_top = grinders[grinders.top_segment_id == top]
+    assert len(within_top) >= 0.95 * len(grinders)
+    assert within_top.depth.min() >= 2, f"top segment {top} was not split"
+    leaf_of = within_top.groupby("sub_persona").segment_id.agg(lambda s: s.mode()[0])
+    assert leaf_of.nunique() == len(leaf_of) == 2, leaf_of.to_dict()
+
+
+def test_every_sub_persona_gets_a_leaf_of_its_own(assigned):
+    leaf_of = assigned[~assigned.planted_outlier].groupby("sub_persona").segment_id.agg(
+        lambda s: s.mode()[0])
+    assert leaf_of.nunique() == len(leaf_of), leaf_of.to_dict()
+
+
+def test_planted_bots_are_flagged_or_isolated(assigned):
+    """Bots are about 1% of users: each is flagged as an outlier or sits in a leaf of bots."""
+    bots = assigned[assigned.planted_outlier]
+    bot_share_of_leaf = assigned.groupby("segment_id").planted_outlier.mean()
+    in_bot_leaf = bots.segment_id.map(bot_share_of_leaf) >= 0.9
+    assert len(bots) > 0 and (bots.is_outlier | in_bot_leaf).mean() >= 0.8
+
+
+def _top_features(project, segment_id: str, n: int) -> set[str]:
+    rows = project.query(
+        "select feature_name from segment_profiles "
+        f"where segment_id = '{segment_id}' and rank_in_segment <= {n}"
+    )
+    return {name for (name,) in rows}
+
+
+@pytest.mark.parametrize(
+    ("persona", "level", "n"),
+    [
+        ("casual_visitors", "top_segment_id", 3),
+        ("video_learners", "top_segment_id", 3),
+        ("exercise_grinders", "top_segment_id", 3),
+        ("material_collectors", "top_segment_id", 3),
+        ("community_members", "top_segment_id", 3),
+        ("evening_bingers", "segment_id", 5),
+        ("commute_watchers", "segment_id", 5),
+        ("planners", "segment_id", 5),
+        ("crammers", "segment_id", 5),
+    ],
+)
+def test_profiles_rank_the_planted_differences_first(segmented, assigned, persona, level, n):
+    """What a segment's profile puts first is what the demo planted for that persona."""
+    column = "persona" if level == "top_segment_id" else "sub_persona"
+    segment = assigned[assigned[column] == persona][level].mode()[0]
+    assert _top_features(segmented, segment, n) & set(planted_differences(persona))
+
+
+def test_key_observations_say_what_sets_segments_apart(segmented, assigned):
+    grinders = assigned[assigned.persona == "exercise_grinders"].top_segment_id.mode()[0]
+    (sentences,), = segmented.query(
+        f"select key_observations from segments where segment_id = '{grinders}'")
+    assert "n_exercise_submitted is on average" in sentences and "higher than overall" in sentences
+
+
+def test_every_segment_table_comes_from_the_one_fit(segmented):
+    versions = frame(segmented, """
+        select distinct model_version from user_segments
+        union select distinct model_version from segments
+        union select distinct model_version from segment_model_selection
+        union select distinct model_version from segment_embedding
+        union select distinct model_version from segment_profiles
+    """)
+    (fit_version,), = segmented.query("select model_version from segmentation_fit")
+    assert versions.model_version.tolist() == [fit_version]
+
+
+def test_same_seed_gives_identical_assignments(assigned, fit_inputs):
+    features, catalog, params = fit_inputs
+    again = segment_users(features, catalog, params).assignments
+    merged = assigned.merge(again, on="user_id", suffixes=("", "_again"))
+    assert len(merged) == len(assigned)
+    assert (merged.segment_id == merged.segment_id_again).all()
+
+
+def test_another_seed_agrees(assigned, fit_inputs):
+    features, catalog, params = fit_inputs
+    other = segment_users(features, catalog, {**params, "random_state": 1}).assignments
+    merged = assigned.merge(other, on="user_id", suffixes=("", "_other"))
+    assert adjusted_rand_score(merged.segment_id, merged.segment_id_other) >= 0.9
+
+
+def test_fit_on_a_sample_then_score_everyone(assigned, fit_inputs):
+    features, catalog, params = fit_inputs
+    sampled = segment_users(features, catalog, {**params, "fit_sample_size": 2_000}).assignments
+    assert sampled.in_fit_sample.sum() == 2_000 and len(sampled) == len(features)
+    merged = assigned.merge(sampled, on="user_id", suffixes=("", "_sampled"))
+    people = merged[~merged.planted_outlier]
+    assert adjusted_rand_score(people.persona, people.top_segment_id_sampled) >= 0.95
+
+
+def segment_tables(project) -> dict[str, list]:
+    return {table: project.query(f"select * from {table} order by all")
+            for table in ("user_segments", "segments", "segment_model_selection")}
+
+
+def test_a_bad_parameter_fails_and_keeps_the_previous_segments(segmented_copy):
+    before = segment_tables(segmented_copy)
+    result = segmented_copy.build(vars={"segscope_segmentation": {"reducer": "tsne"}})
+    assert result.returncode != 0
+    assert result.status("segmentation_fit") == "error"
+    assert "reducer" in result.output and "'pca'" in result.output
+    assert result.status("user_segments") == "skipped"
+    assert segment_tables(segmented_copy) == before
+
+
+@pytest.mark.parametrize(
+    ("bad_table", "message"),
+    [
+        pytest.param("select user_id, 1.0 as a, 2.0 as b from user_features",
+                     "constant", id="all-constant features"),
+        pytest.param("select user_id, n_events * 1.0 as a, case when user_id % 7 = 0 "
+                     "then 'infinity'::double else 1.0 end as b from user_features",
+                     "inf", id="infinite values"),
+        pytest.param("select user_id, n_events as a from user_features limit 3",
+                     "too few", id="too few users"),
+    ],
+)
+def test_unusable_input_fails_and_keeps_the_previous_segments(segmented_copy, bad_table, message):
+    before = segment_tables(segmented_copy)
+    segmented_copy.execute(f"create table main.bad_features as {bad_table}")
+    result = segmented_copy.build(vars={"segscope_segmentation_features": "main.bad_features"})
+    assert result.returncode != 0
+    assert result.status("segmentation_fit") == "error"
+    assert message in result.output.lower()
+    assert segment_tables(segmented_copy) == before
+
+
+def test_any_one_row_per_user_table_can_be_segmented(segmented_copy):
+    """A feature table of the user's own, with columns no catalog describes."""
+    segmented_copy.execute(
+        "create table main.my_features as select user_id, n_video_finished as watched, "
+        "n_exercise_submitted as practiced, n_forum_posted as posted from user_features"
+    )
+    result = segmented_copy.build(vars={"segscope_segmentation_features": "main.my_features"})
+    assert result.returncode == 0, result.output
+    (n_segmented,), = segmented_copy.query("select count(*) from user_segments")
+    (n_rows,), = segmented_copy.query("select count(*) from main.my_features")
+    assert n_segmented == n_rows
+
+
+def test_summary_shows_the_warehouse_and_a_segment_query(segmented, capsys):
+    from segscope.cli import main
+
+    assert main(["summary", "--db", str(segmented.db)]) == 0
+    shown = capsys.readouterr().out
+    assert "main.user_segments" in shown and "leaf segments" in shown
+    assert "pct_of_users" in shown
