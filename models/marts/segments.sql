@@ -15,6 +15,60 @@ profiles as (
 
 ),
 
+labels as (
+
+    select * from {{ ref('segment_labels') }}
+
+),
+
+-- what sets a segment apart from its parent (the population at the top level): the profile's
+-- z-scores share their denominator, so the difference of two is a z-score against the parent
+against_parent as (
+
+    select
+        profiles.segment_id,
+        profiles.feature_name,
+        profiles.level,
+        profiles.z_score - coalesce(parent_profiles.z_score, 0) as z_against_parent
+    from profiles
+    inner join nodes on profiles.segment_id = nodes.segment_id
+    left join profiles as parent_profiles
+        on
+            nodes.parent_segment_id = parent_profiles.segment_id
+            and profiles.feature_name = parent_profiles.feature_name
+            and profiles.level is not distinct from parent_profiles.level
+    where profiles.z_score is not null
+
+),
+
+name_parts as (
+
+    select
+        segment_id,
+        case
+            when level is not null then feature_name || ' ' || level
+            when z_against_parent > 0 then 'high ' || replace(feature_name, '_', ' ')
+            else 'low ' || replace(feature_name, '_', ' ')
+        end as part,
+        row_number() over (
+            partition by segment_id order by abs(z_against_parent) desc, feature_name asc
+        ) as part_rank
+    from against_parent
+    where level is null or z_against_parent > 0
+
+),
+
+automatic_names as (
+
+    select
+        segment_id,
+        string_agg(part, ', ' order by part_rank) as automatic_name
+    from name_parts
+    where part_rank <= 2
+    group by segment_id
+
+),
+
 -- the three features that set the segment furthest apart (|z| >= 0.5), as sentences
 observations as (
 
@@ -70,10 +124,20 @@ final as (
         cast(nodes.mean_confidence as double) as mean_confidence,
         cast(nodes.is_noise as boolean) as is_noise,
         cast(nodes.is_outlier_segment as boolean) as is_outlier_segment,
+        cast(coalesce(
+            nullif(labels.name, ''),
+            nodes.segment_id || ': ' || automatic_names.automatic_name,
+            'segment ' || nodes.segment_id
+        ) as varchar) as name,
+        cast(coalesce(nullif(labels.color, ''), {{ segscope_segment_color('nodes.segment_id') }})
+            as varchar) as color,
+        cast(labels.description as varchar) as description,
         cast(key_observations.key_observations as varchar) as key_observations,
         cast(nodes.model_version as varchar) as model_version
     from nodes
     left join key_observations on nodes.segment_id = key_observations.segment_id
+    left join automatic_names on nodes.segment_id = automatic_names.segment_id
+    left join labels on nodes.segment_id = labels.segment_id
 
 )
 

@@ -8,20 +8,28 @@ assignments as (
 
 ),
 
+segments as (
+
+    select * from {{ ref('segments') }}
+
+),
+
 final as (
 
     select
-        cast(user_id as {{ var('segscope_user_key_type') }}) as user_id,
-        cast(segment_id as varchar) as segment_id,
-        cast(top_segment_id as varchar) as top_segment_id,
-        cast(segment_path as varchar) as segment_path,
-        cast(depth as integer) as depth,
-        cast(confidence as double) as confidence,
-        cast(is_outlier as boolean) as is_outlier,
-        cast(is_noise as boolean) as is_noise,
-        cast(in_fit_sample as boolean) as in_fit_sample,
-        cast(model_version as varchar) as model_version
+        cast(assignments.user_id as {{ var('segscope_user_key_type') }}) as user_id,
+        cast(assignments.segment_id as varchar) as segment_id,
+        cast(assignments.top_segment_id as varchar) as top_segment_id,
+        cast(assignments.segment_path as varchar) as segment_path,
+        cast(assignments.depth as integer) as depth,
+        cast(segments.name as varchar) as segment_name,
+        cast(assignments.confidence as double) as confidence,
+        cast(assignments.is_outlier as boolean) as is_outlier,
+        cast(assignments.is_noise as boolean) as is_noise,
+        cast(assignments.in_fit_sample as boolean) as in_fit_sample,
+        cast(assignments.model_version as varchar) as model_version
     from assignments
+    left join segments on cast(assignments.segment_id as varchar) = segments.segment_id
 
 )
 

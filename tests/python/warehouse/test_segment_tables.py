@@ -134,6 +134,24 @@ def test_key_observations_say_what_sets_segments_apart(segmented, assigned):
     assert "n_exercise_submitted is on average" in sentences and "higher than overall" in sentences
 
 
+def test_segments_are_named_and_people_can_rename_them(segmented_copy):
+    names = dict(segmented_copy.query("select segment_id, name from segments"))
+    # automatic names: the id, then what sets the segment apart from its parent
+    assert all(name.startswith(f"{sid}: ") and len(name) > len(sid) + 6
+               for sid, name in names.items()), names
+    leaf = segmented_copy.query("select segment_id from segments where is_leaf limit 1")[0][0]
+    labels = segmented_copy.root / "seeds" / "segment_labels.csv"
+    labels.write_text(labels.read_text() + f"{leaf},Night owls,#000000,They study at night\n")
+    result = segmented_copy.build("--select", "segment_labels+")
+    assert result.returncode == 0, result.output
+    (name, color, description), = segmented_copy.query(
+        f"select name, color, description from segments where segment_id = '{leaf}'")
+    assert (name, color, description) == ("Night owls", "#000000", "They study at night")
+    assert segmented_copy.query(
+        f"select distinct segment_name from user_segments where segment_id = '{leaf}'"
+    ) == [("Night owls",)]
+
+
 def test_every_segment_table_comes_from_the_one_fit(segmented):
     versions = frame(segmented, """
         select distinct model_version from user_segments
