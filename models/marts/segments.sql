@@ -129,8 +129,10 @@ final as (
             nodes.segment_id || ': ' || automatic_names.automatic_name,
             'segment ' || nodes.segment_id
         ) as varchar) as name,
-        cast(coalesce(nullif(labels.color, ''), {{ segscope_segment_color('nodes.segment_id') }})
-            as varchar) as color,
+        cast(
+            coalesce(nullif(labels.color, ''), {{ segscope_segment_color('nodes.segment_id') }})
+            as varchar
+        ) as color,
         cast(labels.description as varchar) as description,
         cast(key_observations.key_observations as varchar) as key_observations,
         cast(nodes.model_version as varchar) as model_version
