@@ -13,7 +13,7 @@ export NUMBA_CACHE_DIR ?= $(CURDIR)/.cache/numba
 # the small warehouse that `make test` builds the whole project on
 TEST_DB := target/test/segscope.duckdb
 
-.PHONY: install demo test lint pytest dbt-test bench bench-data-layer bench-segmentation clean
+.PHONY: install demo movielens test lint pytest dbt-test bench bench-data-layer bench-segmentation clean
 
 install: $(BIN)/.installed
 
@@ -27,6 +27,15 @@ demo: install
 	$(BIN)/segscope demo --users $(USERS) --seed $(SEED) --db $(SEGSCOPE_DB)
 	$(BIN)/dbt build
 	$(BIN)/segscope summary --db $(SEGSCOPE_DB)
+
+# the worked example on real data (examples/movielens): load, build through vars only, and list
+# each segment's size and most distinctive movies
+MOVIELENS_DB ?= warehouse/movielens_example.duckdb
+
+movielens: install
+	$(BIN)/segscope movielens --db $(MOVIELENS_DB)
+	SEGSCOPE_DB=$(MOVIELENS_DB) $(BIN)/dbt build --vars "$$(cat examples/movielens/vars.yml)"
+	$(BIN)/segscope items --db $(MOVIELENS_DB)
 
 test: lint pytest dbt-test
 

@@ -31,11 +31,11 @@ from sklearn.metrics import adjusted_rand_score
 
 STAGES = {
     "segmentation_fit": "fit",
+    "segmentation_explainer": "explain",
+    "segmentation_stability_checks": "stability",
     "segmentation_input": "data layer",
 }
-SEGMENT_MARTS = {"user_segments", "segments", "segment_model_selection", "segment_embedding",
-                 "segment_profiles"}
-SEGMENTATION_STAGES = ("fit", "unpack", "segment marts", "tests")
+SEGMENTATION_STAGES = ("fit", "explain", "stability", "unpack", "segment marts", "tests")
 
 
 def stage_of(result: dict) -> str:
@@ -47,7 +47,7 @@ def stage_of(result: dict) -> str:
         return STAGES[name]
     if name.startswith("segmentation_"):
         return "unpack"
-    if name in SEGMENT_MARTS:
+    if name.startswith("segment_") or name in ("segments", "user_segments"):
         return "segment marts"
     return "data layer"
 
@@ -129,6 +129,18 @@ def report(rows: list[dict], runs: int) -> str:
             + " | ".join(f"{r['stages'][s]:.1f} s" for s in SEGMENTATION_STAGES)
             + f" | {r['top_ari']:.3f} | {r['leaf_ari']:.3f} | {r['leaves']:.0f} |"
         )
+    if len(rows) > 1:
+        small, large = rows[0], rows[-1]
+        cost = {r["users"]: r["stages"]["explain"] + r["stages"]["stability"] for r in (small,
+                                                                                        large)}
+        lines += [
+            "",
+            f"Explanations and stability (surrogates, SHAP, bootstrap, seed and cohort refits: "
+            f"bounded samples) at {large['users']:,} users cost "
+            f"{cost[large['users']] / cost[small['users']]:.2f}x what they cost at "
+            f"{small['users']:,} ({cost[large['users']]:.1f} s vs {cost[small['users']]:.1f} s, "
+            f"dbt's execution time of the two models, reading their inputs included).",
+        ]
     return "\n".join(lines)
 
 

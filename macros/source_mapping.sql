@@ -14,6 +14,11 @@
             'item_id': (false, 'any'),
             'value': (false, 'number'),
         }) }}
+    {%- elif entity == 'items' -%}
+        {{ return({
+            'item_id': (true, 'any'),
+            'item_label': (true, 'any'),
+        }) }}
     {%- else -%}
         {{ return({
             'user_id': (true, 'key'),

@@ -1,4 +1,7 @@
 -- A bounded sample of users in two dimensions, for scatter plots coloured by segment.
+-- Published with the other segment tables or not at all: when the explainer or the stability
+-- checks fail, every segment table stays at the previous fit.
+-- depends_on: {{ ref('segmentation_explainer') }}, {{ ref('segmentation_stability_checks') }}
 
 with
 

@@ -1,4 +1,7 @@
 -- Every candidate clustering tried at every node of the tree, with the evidence for the choice.
+-- Published with the other segment tables or not at all: when the explainer or the stability
+-- checks fail, every segment table stays at the previous fit.
+-- depends_on: {{ ref('segmentation_explainer') }}, {{ ref('segmentation_stability_checks') }}
 
 with
 

@@ -2,6 +2,9 @@
 -- quartiles, lift and z-score for numeric features; level shares for categorical ones.
 -- noqa: disable=LT02
 -- (LT02: the layout is the Jinja loops')
+-- Published with the other segment tables or not at all: when the explainer or the stability
+-- checks fail, every segment table stays at the previous fit.
+-- depends_on: {{ ref('segmentation_explainer') }}, {{ ref('segmentation_stability_checks') }}
 {%- set features = segscope_feature_catalog() %}
 
 with

@@ -21,6 +21,18 @@ labels as (
 
 ),
 
+fidelity as (
+
+    select * from {{ ref('segment_fidelity') }}
+
+),
+
+stability as (
+
+    select * from {{ ref('segment_stability') }}
+
+),
+
 -- what sets a segment apart from its parent (the population at the top level): the profile's
 -- z-scores share their denominator, so the difference of two is a z-score against the parent
 against_parent as (
@@ -135,8 +147,16 @@ final as (
         ) as color,
         cast(labels.description as varchar) as description,
         cast(key_observations.key_observations as varchar) as key_observations,
+        fidelity.surrogate_f1,
+        fidelity.split_macro_f1 as surrogate_split_macro_f1,
+        stability.bootstrap_jaccard,
+        stability.stability_status,
+        stability.seed_ari,
+        stability.cohort_jaccard_min,
         cast(nodes.model_version as varchar) as model_version
     from nodes
+    left join fidelity on nodes.segment_id = fidelity.segment_id
+    left join stability on nodes.segment_id = stability.segment_id
     left join key_observations on nodes.segment_id = key_observations.segment_id
     left join automatic_names on nodes.segment_id = automatic_names.segment_id
     left join labels on nodes.segment_id = labels.segment_id

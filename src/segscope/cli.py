@@ -1,4 +1,5 @@
-"""The `segscope` command: demo data and a look at what a build produced."""
+"""The `segscope` command: demo data, the MovieLens example, and a look at what a build
+produced."""
 
 from __future__ import annotations
 
@@ -61,6 +62,74 @@ def summary(db: str) -> int:
     return 0 if n_rows == n_users == eligible == n_segmented else 1
 
 
+def _tree_order(segment_id: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in segment_id.split("."))
+
+
+def items(db: str, top: int = 5) -> int:
+    """Print every segment of the tree, its size, and its most distinctive items."""
+    path = Path(db)
+    if not path.exists():
+        print(f"segscope: no warehouse at {path}", file=sys.stderr)
+        return 2
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        try:
+            segments = con.sql(
+                "select segment_id, depth, n_users, share_of_users, name from segments"
+            ).fetchall()
+            rows = con.sql(
+                "select segment_id, item_label, segment_user_share, others_user_share, lift "
+                f"from segment_items where rank <= {int(top)} order by segment_id, rank"
+            ).fetchall()
+        except duckdb.CatalogException:
+            print("no segment_items table yet: run the whole `dbt build`", file=sys.stderr)
+            return 1
+    finally:
+        con.close()
+    by_segment: dict[str, list[tuple]] = {}
+    for segment_id, *row in rows:
+        by_segment.setdefault(segment_id, []).append(row)
+    n_users = sum(n for _, depth, n, _, _ in segments if depth == 1)
+    print(f"{len(segments)} segments of {n_users:,} users; each segment's top {top} items "
+          "(class-based TF-IDF against the other segments at its depth), with the share of "
+          "the segment's users who have it vs the other segments' users:")
+    for segment_id, depth, n, share, name in sorted(segments, key=lambda s: _tree_order(s[0])):
+        indent = "  " * (depth - 1)
+        print(f"\n{indent}{name}  [{n:,} users, {100 * share:.1f}%]")
+        listed = by_segment.get(segment_id, [])
+        if not listed:
+            print(f"{indent}    (no item sets it apart from the other segments at its depth)")
+        for label, segment_share, others_share, _lift in listed:
+            print(f"{indent}    {label}  ({100 * segment_share:.0f}% vs {100 * others_share:.0f}%)")
+    return 0
+
+
+def movielens(db: str, data: str, schema: str) -> int:
+    """Load the MovieLens example's CSVs into the DuckDB file."""
+    from segscope.examples.movielens import load
+
+    path = Path(db)
+    if path.stem == schema:
+        # DuckDB then cannot bind the views dbt builds over the tables ("ambiguous reference
+        # to catalog or schema")
+        print(f"error: the database file {path.name} is named like the schema {schema!r}; "
+              "DuckDB's views over it would be ambiguous: choose another --db or --schema",
+              file=sys.stderr)
+        return 2
+    print(f"segscope movielens: {data} -> {path} (schema {schema})", flush=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with duckdb.connect(str(path)) as con:
+            counts = load(con, data, schema)
+    except (OSError, ValueError, duckdb.Error) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    for table, n in counts.items():
+        print(f"{schema}.{table}: {n:,} rows")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="segscope", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -69,6 +138,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     show = commands.add_parser("summary", help="show the tables a build produced")
     show.add_argument("--db", default=_default_db(), help="DuckDB file (env SEGSCOPE_DB)")
+    listing = commands.add_parser("items", help="each segment's size and most distinctive items")
+    listing.add_argument("--db", default=_default_db(), help="DuckDB file (env SEGSCOPE_DB)")
+    listing.add_argument("--top", type=int, default=5, help="items per segment (default: 5)")
+    example = commands.add_parser(
+        "movielens", help="load the MovieLens example (examples/movielens) into a DuckDB file")
+    example.add_argument("--db", default="warehouse/movielens_example.duckdb",
+                         help="DuckDB file, created if missing (default: %(default)s)")
+    example.add_argument("--data", default="examples/movielens/data",
+                         help="folder with ratings.csv and movies.csv (default: %(default)s)")
+    example.add_argument("--schema", default="movielens",
+                         help="schema the tables are (re)created in (default: %(default)s)")
     args, rest = parser.parse_known_args(argv)
     if args.command == "demo":
         from segscope.demo.cli import main as demo_main
@@ -76,6 +156,12 @@ def main(argv: list[str] | None = None) -> int:
         return demo_main(rest, prog="segscope demo")
     if rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    if args.command == "items":
+        if args.top < 1:
+            parser.error("argument --top: must be at least 1")
+        return items(args.db, args.top)
+    if args.command == "movielens":
+        return movielens(args.db, args.data, args.schema)
     return summary(args.db)
 
 

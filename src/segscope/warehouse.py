@@ -2,7 +2,8 @@
 
 dbt gives each Python model one output table, but one fit must feed several tables. So the fit
 model returns a single row holding the pickled result, and each segment table's model unpickles
-it and returns its own table: nothing is refitted per table.
+it and returns its own table: nothing is refitted per table. The explainer and the stability
+checks work the same way, each reading the one fit.
 """
 
 from __future__ import annotations
@@ -14,10 +15,32 @@ from datetime import datetime, timezone
 
 import pandas as pd
 
+from segscope.segmentation._validation import check_number
+from segscope.segmentation.explain import SegmentExplainer
+from segscope.segmentation.hierarchy import leaf_ids
 from segscope.segmentation.pipeline import SegmentationResult, segment_users
+from segscope.segmentation.stability import SegmentStability
 
-TABLES = ("assignments", "segments", "model_selection", "embedding_2d", "preprocess_log",
-          "explained_variance")
+# Every option of the explainer and the stability checks, with its default (the vars
+# segscope_explanation and segscope_stability set them).
+EXPLANATION_DEFAULTS = {
+    "n_estimators": 200,
+    "max_depth": 4,
+    "learning_rate": 0.1,
+    "train_sample_size": 20_000,
+    "min_class_sample": 300,
+    "test_share": 0.25,
+    "shap_sample_size": 500,
+}
+STABILITY_DEFAULTS = {
+    "n_bootstrap": 20,
+    "n_seeds": 3,
+    "sample_size": 2000,
+    "n_cohorts": 4,
+    "min_cohort_size": 100,
+    "stable_jaccard": 0.75,
+    "dissolving_jaccard": 0.6,
+}
 
 
 def catalog_for(features: pd.DataFrame, catalog: pd.DataFrame | None, key: str):
@@ -30,6 +53,12 @@ def catalog_for(features: pd.DataFrame, catalog: pd.DataFrame | None, key: str):
     if len(known) != len(features.columns.drop(key)):
         return None
     return known[["name", "kind", "transform"]].reset_index(drop=True)
+
+
+def in_key_order(features: pd.DataFrame, key: str) -> pd.DataFrame:
+    """The rows sorted by key: a warehouse returns them in any order, and the same data must
+    give the same segments."""
+    return features.sort_values(key, kind="stable", ignore_index=True)
 
 
 def model_version(features: pd.DataFrame, params: dict) -> str:
@@ -51,21 +80,18 @@ def fit_segmentation(features: pd.DataFrame, catalog: pd.DataFrame | None,
     if key not in features.columns:
         raise ValueError(f"{source} has no key column {key!r} (param 'key'); "
                          f"its columns are {', '.join(features.columns)}")
+    features = in_key_order(features, key)
     try:
         result = segment_users(features, catalog_for(features, catalog, key), params)
     except ValueError as error:
         raise ValueError(f"segmentation of {source}: {error}") from error
-    return pd.DataFrame({
-        "model_version": [model_version(features, result.params)],
-        "fitted_at": [datetime.now(timezone.utc).replace(tzinfo=None)],
-        "n_users": [len(features)],
-        "params": [json.dumps(result.params, sort_keys=True, default=str)],
-        "result": [pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)],
-    })
+    return _pack(model_version(features, result.params), result.params, result,
+                 n_users=len(features))
 
 
 def load_result(fit: pd.DataFrame) -> tuple[str, SegmentationResult]:
-    """The version and the result stored by fit_segmentation."""
+    """The version and the result stored by fit_segmentation (or the explainer or the
+    stability checks: anything with ``tables()``)."""
     if len(fit) != 1:
         raise ValueError(f"the segmentation fit table must hold one fit, it holds {len(fit)}")
     row = fit.iloc[0]
@@ -74,9 +100,94 @@ def load_result(fit: pd.DataFrame) -> tuple[str, SegmentationResult]:
 
 def unpack(fit: pd.DataFrame, table: str) -> pd.DataFrame:
     """One of the result's tables, tagged with the model version."""
-    if table not in TABLES:
-        raise ValueError(f"unknown segmentation table {table!r}; the tables are {TABLES}")
     version, result = load_result(fit)
-    frame = result.tables()[table].copy()
+    tables = result.tables()
+    if table not in tables:
+        raise ValueError(f"unknown table {table!r}; the tables are {', '.join(tables)}")
+    frame = tables[table].copy()
     frame["model_version"] = version
     return frame
+
+
+def resolve_options(options: dict | None, defaults: dict, var: str) -> dict:
+    """Defaults overlaid with ``options``; an unknown key raises naming the var."""
+    options = dict(options or {})
+    unknown = sorted(set(options) - set(defaults))
+    if unknown:
+        raise ValueError(
+            f"var {var}: unknown option(s) {unknown}; allowed options: " + ", ".join(defaults)
+        )
+    return {**defaults, **options}
+
+
+def _pack(version: str, params: dict, result, n_users: int | None = None) -> pd.DataFrame:
+    """The one row a fit-like model returns: version, time, parameters, pickled result."""
+    row = {"model_version": [version],
+           "fitted_at": [datetime.now(timezone.utc).replace(tzinfo=None)]}
+    if n_users is not None:
+        row["n_users"] = [n_users]
+    row["params"] = [json.dumps(params, sort_keys=True, default=str)]
+    row["result"] = [pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)]
+    return pd.DataFrame(row)
+
+
+def explain_segmentation(fit: pd.DataFrame, features: pd.DataFrame,
+                         options: dict | None) -> pd.DataFrame:
+    """Surrogates and SHAP for the one fit; one row like fit_segmentation's."""
+    options = resolve_options(options, EXPLANATION_DEFAULTS, "segscope_explanation")
+    version, result = load_result(fit)
+    tree = result.tree
+    features = in_key_order(features, tree.preprocessor_.key)
+    leaf = leaf_ids(features, result.assignments, tree.preprocessor_.key)
+    try:
+        explainer = SegmentExplainer(
+            preprocessor=tree.preprocessor_, random_state=result.params["random_state"],
+            **options).fit(features, leaf)
+    except ValueError as error:
+        raise ValueError(f"var segscope_explanation: {error}") from error
+    return _pack(version, options, explainer)
+
+
+def signup_cohorts(keys: pd.Series, signups: pd.DataFrame, n_cohorts: int) -> pd.Series:
+    """Each key's signup cohort: ``n_cohorts`` equal-sized groups by signup time, labelled
+    by their first and last signup day; None for users without a signup."""
+    key = signups.columns[0]
+    signed_up = pd.to_datetime(signups.set_index(key)["signed_up_at"].reindex(keys.to_numpy()))
+    cohorts = pd.Series([None] * len(keys), dtype=object)
+    known = signed_up.notna().to_numpy()
+    if known.sum() < n_cohorts:
+        return cohorts
+    order = signed_up[known].rank(method="first").to_numpy()
+    group = pd.qcut(order, n_cohorts, labels=False)
+    days = signed_up[known].dt.strftime("%Y-%m-%d").to_numpy()
+    labels = {g: f"{days[group == g].min()}..{days[group == g].max()}" for g in set(group)}
+    cohorts[known] = [labels[g] for g in group]
+    return cohorts
+
+
+def check_stability(fit: pd.DataFrame, features: pd.DataFrame, signups: pd.DataFrame | None,
+                    options: dict | None) -> pd.DataFrame:
+    """Bootstrap, seed and cohort refits of every split of the one fit; one row like
+    fit_segmentation's. ``signups``: ``key, signed_up_at`` (None: no cohort check)."""
+    options = resolve_options(options, STABILITY_DEFAULTS, "segscope_stability")
+    version, result = load_result(fit)
+    tree = result.tree
+    key = tree.preprocessor_.key
+    features = in_key_order(features, key)
+    leaf = leaf_ids(features, result.assignments, key)
+    settings = dict(options)
+    n_cohorts = settings.pop("n_cohorts")
+    try:
+        check_number("n_cohorts", n_cohorts, low=0, integer=True)
+    except ValueError as error:
+        raise ValueError(f"var segscope_stability: {error}") from error
+    cohorts = None
+    if signups is not None and n_cohorts:
+        cohorts = signup_cohorts(features[key], signups, int(n_cohorts))
+    try:
+        checks = SegmentStability(
+            tree=tree, random_state=result.params["random_state"], **settings
+        ).fit(features, leaf, cohorts)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"var segscope_stability: {error}") from error
+    return _pack(version, options, checks)

@@ -219,6 +219,10 @@ PERSONAS: tuple[Persona, ...] = (
             "n_page_viewed",
             "n_distinct_items",
             "total_duration_minutes",
+            # one session on signup day with at most 4 events: few per session, and the last
+            # event a week before the window ends
+            "events_per_session",
+            "days_since_last_event",
         ),
         outcomes=Outcomes(paid_share=0.02, annual_share=0.2, churn_share=0.85, churn_days=20),
         channel={

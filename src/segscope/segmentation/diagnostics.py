@@ -7,6 +7,7 @@ random sample so that it stays cheap on large nodes.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 from sklearn.metrics import (
     adjusted_rand_score,
     calinski_harabasz_score,
@@ -147,3 +148,11 @@ def clusterwise_jaccard(labels: np.ndarray, labels_refit: np.ndarray) -> dict:
                 best = max(best, np.logical_and(a, b).sum() / union)
         out[int(lab)] = float(best)
     return out
+
+
+def concat_tables(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
+    """The non-empty frames stacked with ``columns``; an empty table with them if none."""
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return pd.DataFrame(columns=columns)
+    return pd.concat(frames, ignore_index=True)[columns]

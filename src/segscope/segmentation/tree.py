@@ -156,12 +156,24 @@ class _Node:
     scoring_in_input_space: bool = False
     algorithm: str | None = None
     noise_rows: np.ndarray | None = None  # fitted users that were noise, reassigned (nearest)
+    choice: tuple | None = None  # (algorithm, params) of the chosen split, for refits
+    n_fit: int = 0
 
 
 def _input_quality(sil: SilhouetteSample, labels: np.ndarray) -> float:
     """silhouette * (1 - noise share), measured in the node's input feature space."""
     labels = np.asarray(labels)
     return sil.score(labels) * float(np.mean(labels != NOISE))
+
+
+def _nearest_cluster(E: np.ndarray, labels: np.ndarray, n_neighbors: int):
+    """For the noise rows of ``labels``: the cluster most of their nearest clustered
+    neighbours belong to, and that vote share."""
+    members = np.flatnonzero(labels != NOISE)
+    knn = KNeighborsClassifier(n_neighbors=min(n_neighbors, len(members)))
+    knn.fit(E[members], labels[members])
+    proba = knn.predict_proba(E[labels == NOISE])
+    return knn.classes_[proba.argmax(axis=1)], proba.max(axis=1)
 
 
 def _child_id(parent: str, rank: int) -> str:
@@ -317,6 +329,7 @@ class SegmentTree(BaseEstimator):
         )
         reducer_t = self.reducer if self.reducer is not None else PCAReducer()
         clusterer_t = self.clusterer if self.clusterer is not None else AutoClusterer()
+        self._templates = (reducer_t, clusterer_t)
 
         leaf = np.full(n, "", dtype=object)
         conf = np.ones(n)
@@ -454,6 +467,8 @@ class SegmentTree(BaseEstimator):
         # Split.
         node.split = True
         node.algorithm = algorithm
+        node.choice = (algorithm, json.loads(cands.loc[picked, "params"]))
+        node.n_fit = n
         conf = np.array(clusterer.candidate_confidence_[picked], dtype=float, copy=True)
         final = np.array(labels, copy=True)
         k = int(labels[labels != NOISE].max()) + 1
@@ -461,12 +476,8 @@ class SegmentTree(BaseEstimator):
         node.noise_rows = np.empty(0, dtype=np.int64)
         if len(noise_rows):
             if self.noise_policy == "nearest":
-                members = np.flatnonzero(labels != NOISE)
-                knn = KNeighborsClassifier(n_neighbors=min(int(self.n_neighbors), len(members)))
-                knn.fit(E[members], labels[members])
-                proba = knn.predict_proba(E[noise_rows])
-                final[noise_rows] = knn.classes_[proba.argmax(axis=1)]
-                conf[noise_rows] = 0.5 * proba.max(axis=1)
+                final[noise_rows], share = _nearest_cluster(E, labels, int(self.n_neighbors))
+                conf[noise_rows] = 0.5 * share
                 node.noise_rows = node.rows[noise_rows]
             else:
                 final[noise_rows] = k  # the noise leaf
@@ -678,7 +689,7 @@ class SegmentTree(BaseEstimator):
                 }
             )
         seg = pd.DataFrame(rows, columns=SEGMENT_COLUMNS)
-        seg["_order"] = seg["segment_id"].map(_sort_key)
+        seg["_order"] = seg["segment_id"].map(segment_sort_key)
         self.segments_ = seg.sort_values("_order").drop(columns="_order").reset_index(drop=True)
         self.model_selection_ = pd.concat(self._selection, ignore_index=True)
         ev = (
@@ -725,6 +736,34 @@ class SegmentTree(BaseEstimator):
             nd.rows = None
             nd.noise_rows = None
 
+    def split_nodes(self) -> list[str]:
+        """Ids of the nodes that split (``root`` first), in the order they were fitted."""
+        return [sid for sid, node in self._nodes.items() if node.split]
+
+    def refit_split(self, segment_id: str, Z, random_state: int) -> np.ndarray:
+        """Cluster labels of a node's chosen split refitted from scratch on other rows.
+
+        ``Z``: preprocessed rows (``preprocessor_.transform``) of the node's users, e.g. a
+        bootstrap sample or one signup cohort. A fresh reducer and the chosen algorithm with
+        its chosen parameters (size-like ones scaled to ``len(Z)``) are fitted with
+        ``random_state``; noise is labelled -1, or joins its nearest cluster under
+        ``noise_policy="nearest"`` as in the fit. Used by the stability checks.
+        """
+        node = self._nodes.get(segment_id)
+        if node is None or not node.split:
+            raise ValueError(f"segment {segment_id!r} is not a split node of this tree")
+        reducer_t, clusterer_t = self._templates
+        Z = np.asarray(Z, dtype=np.float64)
+        embedding = _set_if(clone(reducer_t), random_state=random_state).fit(Z).embedding_
+        clusterer = _set_if(clone(clusterer_t), min_cluster_size=self._min_size)
+        algorithm, params = node.choice
+        scale = len(Z) / node.n_fit
+        labels = clusterer.fit_labels(embedding, algorithm, params, random_state, scale)
+        noise = labels == NOISE
+        if self.noise_policy == "nearest" and noise.any() and not noise.all():
+            labels[noise], _ = _nearest_cluster(embedding, labels, int(self.n_neighbors))
+        return labels
+
     def predict(self, X) -> pd.DataFrame:
         """Score users (new or not) through the fitted tree, like unsampled users in fit.
 
@@ -752,5 +791,5 @@ class SegmentTree(BaseEstimator):
         return self.fit(X).assignments_["segment_id"].to_numpy()
 
 
-def _sort_key(segment_id: str):
+def segment_sort_key(segment_id: str):
     return tuple(int(p) for p in segment_id.split("."))

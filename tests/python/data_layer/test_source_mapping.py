@@ -89,3 +89,30 @@ def test_a_bad_mapping_fails_at_once_naming_it(project, override, message):
     assert result.returncode != 0
     assert message in result.output.replace("\n  ", " ")
     assert result.status("user_features") == "skipped"
+
+
+def test_items_come_from_the_events_unless_an_items_table_labels_them(project):
+    """No items table (the default): every item in the events, labelled by its id. An items
+    table mapped through the vars gives the labels; a column it does not have fails at once."""
+    result = project.build("--select", "stg_product__items")
+    assert result.returncode == 0, result.output
+    (n_items, n_labelled_by_id), = project.query(
+        "select count(*), count(case when item_label = item_id then 1 end) from stg_product__items")
+    (n_event_items,), = project.query(
+        "select count(distinct item_id) from raw.events where item_id is not null")
+    assert n_items == n_labelled_by_id == n_event_items > 0
+
+    project.execute("create table raw.catalog as select distinct item_id as ref, "
+                    "'Item ' || item_id as title from raw.events where item_id is not null")
+    labelled = {"segscope_items_table": "catalog",
+                "segscope_items_columns": {"item_id": "ref", "item_label": "title"}}
+    result = project.build("--select", "stg_product__items", vars=labelled)
+    assert result.returncode == 0, result.output
+    assert project.query("select count(*) from stg_product__items "
+                         "where item_label != 'Item ' || item_id") == [(0,)]
+
+    broken = {**labelled, "segscope_items_columns": {"item_id": "ref", "item_label": "name"}}
+    result = project.build("--select", "stg_product__items", vars=broken)
+    assert result.returncode != 0
+    assert ("has no column 'name' (var segscope_items_columns.item_label)"
+            in result.output.replace("\n  ", " "))

@@ -6,6 +6,7 @@ table), agree across seeds, and a bad parameter or unusable input leaves them as
 from __future__ import annotations
 
 import json
+import re
 import shutil
 
 import duckdb
@@ -127,6 +128,92 @@ def test_profiles_rank_the_planted_differences_first(segmented, assigned, person
     assert _top_features(segmented, segment, n) & set(planted_differences(persona))
 
 
+def _segment_of(assigned: pd.DataFrame, column: str, persona: str) -> str:
+    level = "top_segment_id" if column == "persona" else "segment_id"
+    return assigned[assigned[column] == persona][level].mode()[0]
+
+
+def _top_shap_features(project, segment_id: str, n: int) -> list[str]:
+    rows = project.query(
+        "select feature_name from segment_explanations "
+        f"where segment_id = '{segment_id}' and rank_in_segment <= {n} order by rank_in_segment"
+    )
+    return [name for (name,) in rows]
+
+
+@pytest.mark.parametrize(
+    ("persona", "column"),
+    [("casual_visitors", "persona"), ("exercise_grinders", "persona"),
+     ("material_collectors", "persona"), ("community_members", "persona"),
+     ("evening_bingers", "sub_persona"), ("commute_watchers", "sub_persona"),
+     ("planners", "sub_persona"), ("crammers", "sub_persona")],
+)
+def test_top_shap_feature_of_each_persona_is_planted(segmented, assigned, persona, column):
+    """The feature a segment's surrogate leans on most is one the generator planted for the
+    persona it holds (video learners' sub-personas part at the top level already)."""
+    segment = _segment_of(assigned, column, persona)
+    planted = set(planted_differences(persona))
+    if column == "sub_persona" and "." not in segment:  # parted from its siblings at the top
+        parent = assigned[assigned.sub_persona == persona].persona.iloc[0]
+        planted |= set(planted_differences(parent))
+    (top,) = _top_shap_features(segmented, segment, 1)
+    assert top in planted, (segment, top, planted)
+
+
+def test_shap_directions_match_what_was_planted(segmented, assigned):
+    grinders = _segment_of(assigned, "persona", "exercise_grinders")
+    casual = _segment_of(assigned, "persona", "casual_visitors")
+    direction = dict(((s, f), d) for s, f, d in segmented.query(
+        "select segment_id, feature_name, direction from segment_explanations"))
+    assert direction[(grinders, "n_exercise_submitted")] == "higher"
+    assert direction[(casual, "n_events")] == "lower"
+
+
+def test_surrogates_reproduce_the_top_level_segments(segmented):
+    (macro_f1,), = segmented.query(
+        "select distinct split_macro_f1 from segment_fidelity where parent_segment_id is null")
+    assert macro_f1 >= 0.9
+    (held_out, right), = segmented.query(
+        "select sum(n_users), sum(n_users) filter (where actual_segment_id = predicted_segment_id) "
+        "from segment_confusion where parent_segment_id is null")
+    assert right / held_out >= 0.9
+    (f1_in_segments,), = segmented.query(
+        "select min(surrogate_f1) from segments where parent_segment_id is null")
+    assert f1_in_segments >= 0.8
+
+
+def test_planted_segments_are_stable(segmented, assigned):
+    """Every segment that is one planted persona or sub-persona (90% pure) survives bootstrap
+    refits (clusterboot Jaccard >= 0.75), other seeds and each signup cohort refitted alone."""
+    people = assigned[~assigned.planted_outlier]
+    stability = frame(segmented, "select * from segments where not is_outlier_segment")
+    checked = 0
+    for row in stability.itertuples():
+        inside = rf"(?:^| ){re.escape(row.segment_id)}(?: |$)"
+        members = people[people.segment_path.str.contains(inside)]
+        column = "persona" if row.depth == 1 else "sub_persona"
+        if members.empty:  # the bots' segment: planted outliers only
+            continue
+        purity = members[column].value_counts(normalize=True).iloc[0]
+        if purity >= 0.9:
+            checked += 1
+            assert row.bootstrap_jaccard >= 0.75 and row.stability_status == "stable", row
+            assert row.seed_ari >= 0.9 and row.cohort_jaccard_min >= 0.75, row
+    assert checked >= 6
+    (n_cohorts,), = segmented.query("select count(distinct cohort) from segment_cohorts")
+    assert n_cohorts == 4
+
+
+def test_a_bad_explanation_option_fails_and_keeps_the_previous_segments(segmented_copy):
+    before = segment_tables(segmented_copy)
+    result = segmented_copy.build(vars={"segscope_explanation": {"n_trees": 10}})
+    assert result.returncode != 0
+    assert result.status("segmentation_explainer") == "error"
+    assert "segscope_explanation" in result.output and "n_trees" in result.output
+    assert result.status("segments") == "skipped"
+    assert segment_tables(segmented_copy) == before
+
+
 def test_key_observations_say_what_sets_segments_apart(segmented, assigned):
     grinders = assigned[assigned.persona == "exercise_grinders"].top_segment_id.mode()[0]
     (sentences,), = segmented.query(
@@ -159,6 +246,11 @@ def test_every_segment_table_comes_from_the_one_fit(segmented):
         union select distinct model_version from segment_model_selection
         union select distinct model_version from segment_embedding
         union select distinct model_version from segment_profiles
+        union select distinct model_version from segment_explanations
+        union select distinct model_version from segment_fidelity
+        union select distinct model_version from segment_confusion
+        union select distinct model_version from segment_stability
+        union select distinct model_version from segment_cohorts
     """)
     (fit_version,), = segmented.query("select model_version from segmentation_fit")
     assert versions.model_version.tolist() == [fit_version]
@@ -190,7 +282,8 @@ def test_fit_on_a_sample_then_score_everyone(assigned, fit_inputs):
 
 def segment_tables(project) -> dict[str, list]:
     return {table: project.query(f"select * from {table} order by all")
-            for table in ("user_segments", "segments", "segment_model_selection")}
+            for table in ("user_segments", "segments", "segment_model_selection",
+                          "segment_explanations", "segment_stability")}
 
 
 def test_a_bad_parameter_fails_and_keeps_the_previous_segments(segmented_copy):

@@ -1,0 +1,9 @@
+"""The cohorts table of the segmentation stability checks (no refit)."""
+
+
+def model(dbt, session):
+    dbt.config(materialized="table")
+
+    from segscope.warehouse import unpack
+
+    return unpack(dbt.ref("segmentation_stability_checks").df(), "cohorts")
