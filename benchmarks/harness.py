@@ -18,13 +18,15 @@ BENCHMARKS_MD = ROOT / "BENCHMARKS.md"
 
 def measure(command: list[str], env: dict[str, str]) -> tuple[float, float]:
     """Run a command; return (wall seconds, peak RSS in MiB of that process). Fails loudly."""
-    start = time.perf_counter()
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(process.pid, 0)
-    wall = time.perf_counter() - start
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"failed: {' '.join(command)}\n{process.stderr.read().decode()[-2000:]}")
+    with tempfile.TemporaryFile() as output:
+        start = time.perf_counter()
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=output,
+                                   stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - start
+        if os.waitstatus_to_exitcode(status) != 0:
+            output.seek(0)
+            raise SystemExit(f"failed: {' '.join(command)}\n{output.read().decode()[-3000:]}")
     return wall, usage.ru_maxrss / 1024
 
 

@@ -62,12 +62,10 @@ def summary(db: str) -> int:
     return 0 if n_rows == n_users == eligible == n_segmented else 1
 
 
-def _tree_order(segment_id: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in segment_id.split("."))
-
-
 def items(db: str, top: int = 5) -> int:
     """Print every segment of the tree, its size, and its most distinctive items."""
+    from segscope.segmentation.tree import segment_sort_key
+
     path = Path(db)
     if not path.exists():
         print(f"segscope: no warehouse at {path}", file=sys.stderr)
@@ -94,7 +92,7 @@ def items(db: str, top: int = 5) -> int:
     print(f"{len(segments)} segments of {n_users:,} users; each segment's top {top} items "
           "(class-based TF-IDF against the other segments at its depth), with the share of "
           "the segment's users who have it vs the other segments' users:")
-    for segment_id, depth, n, share, name in sorted(segments, key=lambda s: _tree_order(s[0])):
+    for segment_id, depth, n, share, name in sorted(segments, key=lambda s: segment_sort_key(s[0])):
         indent = "  " * (depth - 1)
         print(f"\n{indent}{name}  [{n:,} users, {100 * share:.1f}%]")
         listed = by_segment.get(segment_id, [])

@@ -13,6 +13,7 @@ import json
 import pickle
 from datetime import datetime, timezone
 
+import numpy as np
 import pandas as pd
 
 from segscope.segmentation._validation import check_number
@@ -148,20 +149,22 @@ def explain_segmentation(fit: pd.DataFrame, features: pd.DataFrame,
     return _pack(version, options, explainer)
 
 
-def signup_cohorts(keys: pd.Series, signups: pd.DataFrame, n_cohorts: int) -> pd.Series:
+def signup_cohorts(keys: pd.Series, signups: pd.DataFrame, n_cohorts: int) -> np.ndarray:
     """Each key's signup cohort: ``n_cohorts`` equal-sized groups by signup time, labelled
     by their first and last signup day; None for users without a signup."""
     key = signups.columns[0]
-    signed_up = pd.to_datetime(signups.set_index(key)["signed_up_at"].reindex(keys.to_numpy()))
-    cohorts = pd.Series([None] * len(keys), dtype=object)
+    signed_up = pd.to_datetime(signups.set_index(key)["signed_up_at"]).reindex(keys.to_numpy())
+    cohorts = np.full(len(keys), None, dtype=object)
     known = signed_up.notna().to_numpy()
     if known.sum() < n_cohorts:
         return cohorts
-    order = signed_up[known].rank(method="first").to_numpy()
-    group = pd.qcut(order, n_cohorts, labels=False)
-    days = signed_up[known].dt.strftime("%Y-%m-%d").to_numpy()
-    labels = {g: f"{days[group == g].min()}..{days[group == g].max()}" for g in set(group)}
-    cohorts[known] = [labels[g] for g in group]
+    times = signed_up.to_numpy()[known]
+    group = pd.qcut(pd.Series(times).rank(method="first"), n_cohorts, labels=False).to_numpy()
+    labels = np.array([
+        f"{pd.Timestamp(times[group == g].min()):%Y-%m-%d}.."
+        f"{pd.Timestamp(times[group == g].max()):%Y-%m-%d}" for g in range(n_cohorts)
+    ], dtype=object)
+    cohorts[known] = labels[group]
     return cohorts
 
 

@@ -30,32 +30,34 @@ def splits_of(leaf_ids, exclude: tuple[str, ...] = ()) -> list[Split]:
     """Every node with at least two children, top level first.
 
     ``exclude``: leaf ids whose users take no part (e.g. the outlier segment ``-1``,
-    which no clusterer fitted).
+    which no clusterer fitted). Paths are parsed once per distinct leaf, so a million
+    users cost a few integer passes.
     """
-    leaves = pd.Series(np.asarray(leaf_ids, dtype=str))
-    keep = ~leaves.isin(list(exclude))
-    parts = leaves.str.split(".", regex=False)
-    depth = parts.str.len()
+    codes, leaves = pd.factorize(np.asarray(leaf_ids, dtype=str))
+    paths = [leaf.split(".") for leaf in leaves]
+    excluded = set(exclude)
     out = []
-    for level in range(int(depth.max()) if len(depth) else 0):
-        at = keep & (depth > level)
-        if not at.any():
-            continue
-        child = parts[at].str[: level + 1].str.join(".")
-        parent = (
-            parts[at].str[:level].str.join(".") if level else pd.Series(ROOT, index=child.index)
-        )
-        for node, members in child.groupby(parent, sort=False):
-            child_ids = sorted(members.unique(), key=segment_sort_key)
+    for level in range(max((len(p) for p in paths), default=0)):
+        children: dict[str, dict[int, str]] = {}  # node -> {distinct leaf: child id}
+        for u, path in enumerate(paths):
+            if len(path) > level and leaves[u] not in excluded:
+                node = ".".join(path[:level]) if level else ROOT
+                children.setdefault(node, {})[u] = ".".join(path[: level + 1])
+        for node, under in children.items():
+            child_ids = sorted(set(under.values()), key=segment_sort_key)
             if len(child_ids) < 2:
                 continue
-            codes = pd.Categorical(members, categories=child_ids).codes.astype(np.int64)
+            index = {child: j for j, child in enumerate(child_ids)}
+            lookup = np.full(len(leaves), -1, dtype=np.int64)
+            for u, child in under.items():
+                lookup[u] = index[child]
+            rows = np.flatnonzero(lookup[codes] >= 0)
             out.append(
                 Split(
                     segment_id=node,
                     parent_segment_id=None if node == ROOT else node,
-                    rows=members.index.to_numpy(),
-                    child=codes,
+                    rows=rows,
+                    child=lookup[codes[rows]],
                     child_ids=child_ids,
                 )
             )

@@ -123,9 +123,9 @@ class SegmentStability(BaseEstimator):
         if len(y) != len(X):
             raise ValueError(f"X has {len(X)} rows but y has {len(y)} segment ids")
         if cohorts is not None:
-            cohorts = pd.Series(cohorts, dtype=object).reset_index(drop=True)
             if len(cohorts) != len(X):
                 raise ValueError(f"X has {len(X)} rows but cohorts has {len(cohorts)} labels")
+            cohorts = pd.factorize(pd.Series(cohorts, dtype=object), sort=True)  # None -> -1
         known = set(self.tree.split_nodes())
         stability, cohort_rows = [], []
         for split in splits_of(y, exclude=(OUTLIER_SEGMENT,)):
@@ -203,12 +203,14 @@ class SegmentStability(BaseEstimator):
     def _cohorts(self, X, split: Split, cohorts, nseed) -> pd.DataFrame:
         if cohorts is None:
             return pd.DataFrame(columns=COHORT_COLUMNS)
-        node_cohort = cohorts.iloc[split.rows].to_numpy()
+        codes, names = cohorts
+        node_cohort = codes[split.rows]
         child_ids = np.asarray(split.child_ids)
         overall = np.bincount(split.child, minlength=len(child_ids)) / len(split.rows)
         rows = []
-        for cohort in sorted({c for c in node_cohort if not pd.isna(c)}, key=str):
-            inside = np.flatnonzero(node_cohort == cohort)
+        for code in np.unique(node_cohort[node_cohort >= 0]):
+            cohort = names[code]
+            inside = np.flatnonzero(node_cohort == code)
             counts = np.bincount(split.child[inside], minlength=len(child_ids))
             jaccard, ari = {}, np.nan
             if len(inside) >= int(self.min_cohort_size):
