@@ -13,7 +13,8 @@ export NUMBA_CACHE_DIR ?= $(CURDIR)/.cache/numba
 # the small warehouse that `make test` builds the whole project on
 TEST_DB := target/test/segscope.duckdb
 
-.PHONY: install demo movielens test lint pytest dbt-test bench bench-data-layer bench-segmentation clean
+.PHONY: install browser demo report movielens test lint pytest dbt-test bench bench-data-layer \
+	bench-segmentation clean
 
 install: $(BIN)/.installed
 
@@ -27,6 +28,21 @@ demo: install
 	$(BIN)/segscope demo --users $(USERS) --seed $(SEED) --db $(SEGSCOPE_DB)
 	$(BIN)/dbt build
 	$(BIN)/segscope summary --db $(SEGSCOPE_DB)
+	$(BIN)/segscope report --db $(SEGSCOPE_DB)
+
+# the HTML report of the last build (one self-contained file next to the warehouse)
+report: install
+	$(BIN)/segscope report --db $(SEGSCOPE_DB)
+
+# Debian's Chromium, for the report's browser tests (playwright drives it; no browser download)
+CHROMIUM ?= /usr/bin/chromium
+
+browser: $(CHROMIUM)
+
+$(CHROMIUM):
+	$(if $(filter 0,$(shell id -u)),,sudo) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(if $(filter 0,$(shell id -u)),,sudo) \
+		apt-get install -y -qq chromium
 
 # the worked example on real data (examples/movielens): load, build through vars only, and list
 # each segment's size and most distinctive movies
@@ -36,6 +52,7 @@ movielens: install
 	$(BIN)/segscope movielens --db $(MOVIELENS_DB)
 	SEGSCOPE_DB=$(MOVIELENS_DB) $(BIN)/dbt build --vars "$$(cat examples/movielens/vars.yml)"
 	$(BIN)/segscope items --db $(MOVIELENS_DB)
+	$(BIN)/segscope report --db $(MOVIELENS_DB)
 
 test: lint pytest dbt-test
 
@@ -43,8 +60,9 @@ lint: install
 	$(BIN)/ruff check src tests/python benchmarks python_models
 	$(BIN)/sqlfluff lint models tests/generic tests/marts analyses
 
-pytest: install
-	$(BIN)/pytest -n 2
+# loadgroup: tests that share one built warehouse run on the same worker
+pytest: install browser
+	$(BIN)/pytest -n 2 --dist loadgroup
 
 dbt-test: install
 	rm -f $(TEST_DB)

@@ -17,10 +17,13 @@ import os
 import platform
 import shutil
 import statistics
+import time
+from pathlib import Path
 
 import duckdb
 from bench_data_layer import DATA_LAYER
 from harness import (
+    BIN,
     dbt_build_command,
     generate_command,
     measure,
@@ -29,15 +32,19 @@ from harness import (
 )
 from sklearn.metrics import adjusted_rand_score
 
+from segscope.report.chromium import CHROMIUM, launch
+
 STAGES = {
     "segmentation_fit": "fit",
     "segmentation_explainer": "explain",
     "segmentation_stability_checks": "stability",
     "segmentation_input": "data layer",
+    "segment_exports": "export",
 }
 # everything after the data layer: the Python models, the marts, and what only they read
 SEGMENTATION_LAYER = ("segmentation_input+", "segment_labels", "stg_product__items")
-SEGMENTATION_STAGES = ("fit", "explain", "stability", "unpack", "segment marts", "tests")
+SEGMENTATION_STAGES = ("fit", "explain", "stability", "unpack", "segment marts", "export",
+                       "tests")
 
 
 def stage_of(result: dict) -> str:
@@ -65,6 +72,27 @@ def quality(db: str) -> tuple[float, float, int]:
             adjusted_rand_score(frame.sub_persona, frame.segment_id), n_leaves)
 
 
+def report_command(db: str, page: Path) -> list[str]:
+    return [str(BIN / "segscope"), "report", "--db", db, "--out", str(page)]
+
+
+def open_in_chromium(page: Path) -> float:
+    """Seconds from navigation to the load event of the report in headless Chromium (NaN
+    without Chromium: `make browser`)."""
+    if not Path(CHROMIUM).exists():
+        return float("nan")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        tab = browser.new_page()
+        start = time.perf_counter()
+        tab.goto(page.resolve().as_uri(), wait_until="load")
+        seconds = time.perf_counter() - start
+        browser.close()
+    return seconds
+
+
 def bench(sizes: list[int], runs: int) -> list[dict]:
     rows = []
     for n_users in sizes:
@@ -85,19 +113,27 @@ def bench(sizes: list[int], runs: int) -> list[dict]:
                     stage = stage_of(result)
                     stages[stage] = stages.get(stage, 0.0) + result["execution_time"]
                 top_ari, leaf_ari, n_leaves = quality(db)
+                page = workdir / "report.html"
+                report_wall, _ = measure(report_command(db, page), env)
+                report_mib = page.stat().st_size / 2**20
+                open_seconds = open_in_chromium(page)
             finally:
                 shutil.rmtree(workdir, ignore_errors=True)
             runs_of_size.append({"wall": wall, "rss": rss, "data_wall": data_wall,
                                  "data_rss": data_rss, "seg_wall": seg_wall, "seg_rss": seg_rss,
                                  "stages": stages, "top_ari": top_ari, "leaf_ari": leaf_ari,
-                                 "leaves": n_leaves})
+                                 "leaves": n_leaves, "report_wall": report_wall,
+                                 "report_mib": report_mib, "open_seconds": open_seconds})
             print(f"  {n_users:>9,} users, run {run + 1}/{runs}: data layer {data_wall:6.1f} s, "
                   f"segmentation {seg_wall:6.1f} s, "
                   f"peak RSS {rss:,.0f} MiB, top ARI {top_ari:.3f}, leaf ARI {leaf_ari:.3f}, "
-                  f"stages {json.dumps({k: round(v, 1) for k, v in stages.items()})}", flush=True)
+                  f"stages {json.dumps({k: round(v, 1) for k, v in stages.items()})}, "
+                  f"report {report_wall:.1f} s ({report_mib:.2f} MiB, opens in "
+                  f"{open_seconds:.2f} s)", flush=True)
         median = {key: statistics.median(r[key] for r in runs_of_size)
                   for key in ("wall", "rss", "data_wall", "data_rss", "seg_wall", "seg_rss",
-                              "top_ari", "leaf_ari", "leaves")}
+                              "top_ari", "leaf_ari", "leaves", "report_wall", "report_mib",
+                              "open_seconds")}
         median["stages"] = {
             stage: statistics.median(r["stages"].get(stage, 0.0) for r in runs_of_size)
             for stage in SEGMENTATION_STAGES
@@ -113,8 +149,8 @@ def report(rows: list[dict], runs: int) -> str:
         f"Median of {runs} run(s) per size. The build runs as two processes, each with its own "
         f"wall time and peak RSS: the data layer (`--select +feature_catalog`, with its gates) "
         f"and the segmentation (`--select {' '.join(SEGMENTATION_LAYER)}`: the Python fit, "
-        f"the explainer, the stability checks, the unpack models, the segment marts and their "
-        f"tests); the segmentation's time is split further "
+        f"the explainer, the stability checks, the unpack models, the segment marts, their "
+        f"Parquet export and their tests); the segmentation's time is split further "
         f"by dbt's per-node execution times. ARI: planted persona vs top-level segment, planted "
         f"sub-persona vs leaf, over users not planted as outliers. Machine: {os.cpu_count()} "
         f"cores, CPython {platform.python_version()}, measured {dt.date.today().isoformat()}. "
@@ -132,6 +168,17 @@ def report(rows: list[dict], runs: int) -> str:
             + " | ".join(f"{r['stages'][s]:.1f} s" for s in SEGMENTATION_STAGES)
             + f" | {r['top_ari']:.3f} | {r['leaf_ari']:.3f} | {r['leaves']:.0f} |"
         )
+    lines += [
+        "",
+        "The report (`segscope report`, one HTML file) after each build: the time to write it "
+        "(a separate process: read the marts, draw, write), its size, and the time headless "
+        "Chromium takes from navigation to the load event.",
+        "",
+        "| users | write the report | size | open in Chromium |",
+        "|---:|---:|---:|---:|",
+    ]
+    lines += [f"| {r['users']:,} | {r['report_wall']:.1f} s | {r['report_mib']:.2f} MiB "
+              f"| {r['open_seconds']:.2f} s |" for r in rows]
     if len(rows) > 1:
         small, large = rows[0], rows[-1]
         cost = {r["users"]: r["stages"]["explain"] + r["stages"]["stability"] for r in (small,

@@ -1,5 +1,6 @@
--- Every segment of the tree against the population, feature by feature: mean, median and
--- quartiles, lift and z-score for numeric features; level shares for categorical ones.
+-- Every segment of the tree against the population, feature by feature: mean, median,
+-- quartiles and 5th/95th percentiles (a box plot's box and whiskers), lift and z-score for
+-- numeric features; level shares for categorical ones.
 -- noqa: disable=LT02
 -- (LT02: the layout is the Jinja loops')
 -- Published with the other segment tables or not at all: when the explainer or the stability
@@ -74,6 +75,10 @@ population_numeric as (
         feature_name,
         avg(feature_value) as population_mean,
         percentile_cont(0.5) within group (order by feature_value) as population_median,
+        percentile_cont(0.05) within group (order by feature_value) as population_p05,
+        percentile_cont(0.25) within group (order by feature_value) as population_p25,
+        percentile_cont(0.75) within group (order by feature_value) as population_p75,
+        percentile_cont(0.95) within group (order by feature_value) as population_p95,
         stddev_pop(feature_value) as population_stddev
     from numeric_values
     group by feature_name
@@ -90,7 +95,9 @@ segment_numeric as (
         avg(numeric_values.feature_value) as segment_mean,
         percentile_cont(0.5) within group (order by numeric_values.feature_value) as segment_median,
         percentile_cont(0.25) within group (order by numeric_values.feature_value) as segment_p25,
-        percentile_cont(0.75) within group (order by numeric_values.feature_value) as segment_p75
+        percentile_cont(0.75) within group (order by numeric_values.feature_value) as segment_p75,
+        percentile_cont(0.05) within group (order by numeric_values.feature_value) as segment_p05,
+        percentile_cont(0.95) within group (order by numeric_values.feature_value) as segment_p95
     from memberships
     inner join numeric_values on memberships.user_id = numeric_values.user_id
     group by memberships.segment_id, numeric_values.feature_name, numeric_values.kind
@@ -109,8 +116,14 @@ numeric_profiles as (
         segment_numeric.segment_median,
         segment_numeric.segment_p25,
         segment_numeric.segment_p75,
+        segment_numeric.segment_p05,
+        segment_numeric.segment_p95,
         population_numeric.population_mean,
         population_numeric.population_median,
+        population_numeric.population_p05,
+        population_numeric.population_p25,
+        population_numeric.population_p75,
+        population_numeric.population_p95,
         segment_numeric.segment_mean / nullif(population_numeric.population_mean, 0) as lift,
         (segment_numeric.segment_mean - population_numeric.population_mean)
         / nullif(population_numeric.population_stddev, 0) as z_score
@@ -166,8 +179,14 @@ categorical_profiles as (
         cast(null as double) as segment_median,
         cast(null as double) as segment_p25,
         cast(null as double) as segment_p75,
+        cast(null as double) as segment_p05,
+        cast(null as double) as segment_p95,
         population_levels.population_share as population_mean,
         cast(null as double) as population_median,
+        cast(null as double) as population_p05,
+        cast(null as double) as population_p25,
+        cast(null as double) as population_p75,
+        cast(null as double) as population_p95,
         segment_levels.n_users_with_level * 1.0 / segment_sizes.n_users
         / nullif(population_levels.population_share, 0) as lift,
         (segment_levels.n_users_with_level * 1.0 / segment_sizes.n_users

@@ -128,6 +128,19 @@ def movielens(db: str, data: str, schema: str) -> int:
     return 0
 
 
+def report(db: str, out: str | None) -> int:
+    """Write the HTML report of the warehouse's segment tables and print where it is."""
+    from segscope.report import ReportDataError, write_report
+
+    try:
+        path = write_report(db, out)
+    except (ReportDataError, duckdb.Error, OSError) as error:
+        print(f"segscope report: {error}", file=sys.stderr)
+        return 1
+    print(f"Report: {path.resolve()}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="segscope", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -139,6 +152,11 @@ def main(argv: list[str] | None = None) -> int:
     listing = commands.add_parser("items", help="each segment's size and most distinctive items")
     listing.add_argument("--db", default=_default_db(), help="DuckDB file (env SEGSCOPE_DB)")
     listing.add_argument("--top", type=int, default=5, help="items per segment (default: 5)")
+    page = commands.add_parser(
+        "report", help="write the HTML report (one self-contained file) of a build")
+    page.add_argument("--db", default=_default_db(), help="DuckDB file (env SEGSCOPE_DB)")
+    page.add_argument("--out", default=None,
+                      help="HTML file to write (default: <db folder>/<db name>_report.html)")
     example = commands.add_parser(
         "movielens", help="load the MovieLens example (examples/movielens) into a DuckDB file")
     example.add_argument("--db", default="warehouse/movielens_example.duckdb",
@@ -160,6 +178,8 @@ def main(argv: list[str] | None = None) -> int:
         return items(args.db, args.top)
     if args.command == "movielens":
         return movielens(args.db, args.data, args.schema)
+    if args.command == "report":
+        return report(args.db, args.out)
     return summary(args.db)
 
 

@@ -7,42 +7,24 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 
 import duckdb
 import pandas as pd
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
-from segscope.demo import generate, planted_differences
+from segscope.demo import planted_differences
 from segscope.segmentation.pipeline import segment_users
 from segscope.warehouse import catalog_for
 
-E2E_USERS = 5_000
+# one 5k-user build shared with the report tests (tests/python/warehouse/conftest.py)
+pytestmark = pytest.mark.xdist_group("segmented")
 
 ASSIGNMENTS_WITH_TRUTH = """
 select user_segments.*, truth.persona, truth.sub_persona, truth.is_outlier as planted_outlier
 from user_segments
 inner join raw.persona_truth as truth using (user_id)
 """
-
-
-@pytest.fixture(scope="module")
-def segmented(tmp_path_factory, project_class):
-    project = project_class(tmp_path_factory.mktemp("segmented") / "project")
-    with duckdb.connect(str(project.db)) as con:
-        generate(con, n_users=E2E_USERS, seed=42)
-    result = project.build()
-    assert result.returncode == 0, result.output
-    return project
-
-
-@pytest.fixture
-def segmented_copy(segmented, tmp_path, project_class):
-    """A copy of the built project, for tests that try to break it."""
-    copy = project_class(tmp_path / "project")
-    shutil.copy(segmented.db, copy.db)
-    return copy
 
 
 def frame(project, sql: str) -> pd.DataFrame:
