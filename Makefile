@@ -14,7 +14,7 @@ export NUMBA_CACHE_DIR ?= $(CURDIR)/.cache/numba
 TEST_DB := target/test/segscope.duckdb
 
 .PHONY: install browser demo report movielens test lint pytest dbt-test bench bench-data-layer \
-	bench-segmentation clean
+	bench-segmentation bench-baseline clean
 
 install: $(BIN)/.installed
 
@@ -69,13 +69,17 @@ dbt-test: install
 	$(BIN)/segscope demo --users 2000 --seed 1 --db $(TEST_DB)
 	SEGSCOPE_DB=$(TEST_DB) $(BIN)/dbt build
 
-bench: bench-data-layer bench-segmentation
+bench: bench-data-layer bench-segmentation bench-baseline
 
 bench-data-layer: install
 	$(BIN)/python benchmarks/bench_data_layer.py
 
 bench-segmentation: install
 	$(BIN)/python benchmarks/bench_segmentation.py
+
+# segscope vs a naive UMAP + HDBSCAN + SHAP on all rows, and a build's fixed start-up cost
+bench-baseline: install
+	$(BIN)/python benchmarks/bench_baseline.py
 
 clean:
 	rm -rf target logs warehouse .cache

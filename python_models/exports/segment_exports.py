@@ -20,6 +20,8 @@ def model(dbt, session):
         "segment_model_selection": dbt.ref("segment_model_selection"),
         "segment_items": dbt.ref("segment_items"),
         "segment_embedding": dbt.ref("segment_embedding"),
+        "segment_lineage": dbt.ref("segment_lineage"),
+        "segment_migrations": dbt.ref("segment_migrations"),
         "segment_explained_variance": dbt.ref("segment_explained_variance"),
     }
     return export_marts(session, marts, meta["segscope_export"], meta["segscope_export_dir"])

@@ -1,13 +1,15 @@
 """Surrogates and SHAP for the one fit: why each user is in their segment. Every explanation
-table unpacks its result."""
+table unpacks its result. Apply mode reuses the persisted explainer of the persisted fit."""
 
 
 def model(dbt, session):
     meta = dbt.config.get("meta")
     dbt.config(materialized="table")
 
-    from segscope.warehouse import explain_segmentation
+    from segscope.warehouse import explain_segmentation, persisted, reuse_in_apply_mode
 
     fit = dbt.ref("segmentation_fit").df()
-    features = dbt.ref("segmentation_input").df()
-    return explain_segmentation(fit, features, meta["segscope_explanation"])
+    features = dbt.ref("segmentation_input")  # read only when the explainer runs
+    return reuse_in_apply_mode(
+        meta["segscope_mode"], persisted(session, dbt.this), fit,
+        lambda: explain_segmentation(fit, features.df(), meta["segscope_explanation"]))

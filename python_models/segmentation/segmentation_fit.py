@@ -1,13 +1,20 @@
-"""The one fit: preprocess, reduce, cluster and zoom in. Every segment table unpacks its result."""
+"""The one fit: preprocess, reduce, cluster and zoom in. Every segment table unpacks its result.
+
+Fit mode refits, and the new segments take the ids of the published segments they continue;
+apply mode keeps the persisted fit as it is (new users are scored by segmentation_scores)."""
 
 
 def model(dbt, session):
     meta = dbt.config.get("meta")
     dbt.config(materialized="table")
 
-    from segscope.warehouse import fit_segmentation
+    from segscope.warehouse import fit_or_apply, fit_segmentation, persisted, published_segments
 
-    features = dbt.ref("segmentation_input").df()
-    catalog = dbt.ref("feature_catalog").df()
+    # read only when a fit runs
+    features = dbt.ref("segmentation_input")
+    catalog = dbt.ref("feature_catalog")
     source = f"{meta['segscope_segmentation_features']} (var segscope_segmentation_features)"
-    return fit_segmentation(features, catalog, meta["segscope_segmentation"], source)
+    return fit_or_apply(
+        meta["segscope_mode"], persisted(session, dbt.this),
+        lambda: fit_segmentation(features.df(), catalog.df(), meta["segscope_segmentation"],
+                                 source, published_segments(session, dbt.this)))

@@ -11,7 +11,10 @@ from __future__ import annotations
 import hashlib
 import json
 import pickle
+import platform
+from dataclasses import dataclass
 from datetime import datetime, timezone
+from importlib import metadata
 
 import numpy as np
 import pandas as pd
@@ -19,8 +22,10 @@ import pandas as pd
 from segscope.segmentation._validation import check_number
 from segscope.segmentation.explain import SegmentExplainer
 from segscope.segmentation.hierarchy import leaf_ids
+from segscope.segmentation.lineage import first_version
 from segscope.segmentation.pipeline import SegmentationResult, segment_users
 from segscope.segmentation.stability import SegmentStability
+from segscope.segmentation.tree import segment_path
 
 # Every option of the explainer and the stability checks, with its default (the vars
 # segscope_explanation and segscope_stability set them).
@@ -62,17 +67,88 @@ def in_key_order(features: pd.DataFrame, key: str) -> pd.DataFrame:
     return features.sort_values(key, kind="stable", ignore_index=True)
 
 
-def model_version(features: pd.DataFrame, params: dict) -> str:
-    """A short hash of the parameters and the data: the same fit gets the same version."""
-    digest = hashlib.sha256(json.dumps(params, sort_keys=True, default=str).encode())
-    digest.update(",".join(features.columns).encode())
-    digest.update(pd.util.hash_pandas_object(features, index=False).to_numpy().tobytes())
+def _digest(*parts: bytes) -> str:
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part)
     return digest.hexdigest()[:12]
 
 
+def config_hash(params: dict) -> str:
+    """A short hash of the parameters alone."""
+    return _digest(json.dumps(params, sort_keys=True, default=str).encode())
+
+
+def feature_hash(features: pd.DataFrame) -> str:
+    """A short hash of the segmented table alone: its columns and every value."""
+    return _digest(",".join(features.columns).encode(),
+                   pd.util.hash_pandas_object(features, index=False).to_numpy().tobytes())
+
+
+def model_version(features: pd.DataFrame, params: dict) -> str:
+    """A short hash of the parameters and the data: the same fit gets the same version."""
+    return _digest(json.dumps(params, sort_keys=True, default=str).encode(),
+                   ",".join(features.columns).encode(),
+                   pd.util.hash_pandas_object(features, index=False).to_numpy().tobytes())
+
+
+LIBRARIES = ("segscope", "numpy", "pandas", "scikit-learn", "umap-learn", "hdbscan",
+             "xgboost-cpu", "shap", "duckdb", "dbt-core", "dbt-duckdb")
+
+
+def library_versions() -> str:
+    """The versions a fit ran with, as JSON (a refit on other versions may differ)."""
+    versions = {"python": platform.python_version()}
+    for name in LIBRARIES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return json.dumps(versions, sort_keys=True)
+
+
+@dataclass
+class PublishedSegments:
+    """The segments BI reads now: the version a refit continues."""
+
+    model_version: str
+    leaf: pd.Series  # each user's leaf segment id, indexed by user key
+    nodes: list[str]  # every segment id of the tree
+
+
+def published_segments(session, this) -> PublishedSegments | None:
+    """The published user_segments and segments next to ``this`` (dbt.this), or None before
+    the first build. Not segmentation_fit's own last row: a build that died after the fit but
+    before the segment tables never showed that fit to anyone."""
+    import duckdb
+
+    schema = f'"{this.database}"."{this.schema}"'
+    try:
+        users = session.sql(
+            f"select user_id, segment_id, model_version from {schema}.user_segments").df()
+        nodes = session.sql(f"select segment_id from {schema}.segments").df()
+    except duckdb.CatalogException:
+        return None
+    versions = users["model_version"].dropna().unique()
+    if len(versions) != 1 or not len(nodes):
+        return None
+    return PublishedSegments(str(versions[0]), users.set_index("user_id")["segment_id"],
+                             nodes["segment_id"].astype(str).tolist())
+
+
+# the columns of segmentation_fit's row
+FIT_COLUMNS = ("model_version", "fitted_at", "n_users", "params", "result",
+               "previous_model_version", "config_hash", "feature_hash", "random_state",
+               "library_versions")
+
+
 def fit_segmentation(features: pd.DataFrame, catalog: pd.DataFrame | None,
-                     params: dict | None, source: str = "the segmentation input") -> pd.DataFrame:
+                     params: dict | None, source: str = "the segmentation input",
+                     previous: PublishedSegments | None = None) -> pd.DataFrame:
     """Fit once; return a one-row frame with the version, the parameters and the result.
+
+    ``previous``: the segments BI last saw (None: a first fit); the new segments take the ids
+    of the previous ones they continue, and the result records the lineage between the two.
 
     A bad parameter or unusable input raises ValueError naming `source` (the table), the column
     and the rule, before anything is returned: dbt then keeps the previous tables."""
@@ -86,8 +162,18 @@ def fit_segmentation(features: pd.DataFrame, catalog: pd.DataFrame | None,
         result = segment_users(features, catalog_for(features, catalog, key), params)
     except ValueError as error:
         raise ValueError(f"segmentation of {source}: {error}") from error
-    return _pack(model_version(features, result.params), result.params, result,
-                 n_users=len(features))
+    previous_version = None
+    if previous is not None:
+        previous_version = previous.model_version
+        result = result.carry_ids_from(previous.leaf, previous.nodes)
+    else:
+        result.lineage = first_version(result.segments)
+    row = _pack(model_version(features, result.params), result.params, result,
+                n_users=len(features))
+    return row.assign(previous_model_version=previous_version,
+                      config_hash=config_hash(result.params), feature_hash=feature_hash(features),
+                      random_state=result.params["random_state"],
+                      library_versions=library_versions())
 
 
 def load_result(fit: pd.DataFrame) -> tuple[str, SegmentationResult]:
@@ -194,3 +280,73 @@ def check_stability(fit: pd.DataFrame, features: pd.DataFrame, signups: pd.DataF
     except (TypeError, ValueError) as error:
         raise ValueError(f"var segscope_stability: {error}") from error
     return _pack(version, options, checks)
+
+
+# --- apply mode: score new users with the persisted fit, refit nothing --------------------------
+
+MODES = ("fit", "apply")
+SCORE_COLUMNS = ["segment_id", "top_segment_id", "segment_path", "depth", "confidence",
+                 "is_outlier", "model_version"]
+
+
+def check_mode(mode) -> str:
+    """Var segscope_mode: fit (refit every build) or apply (score new users with the fit)."""
+    if mode not in MODES:
+        raise ValueError(f"var segscope_mode must be one of {', '.join(MODES)}, got {mode!r}")
+    return mode
+
+
+def persisted(session, relation) -> pd.DataFrame | None:
+    """The table a model built last time (``dbt.this``), or None before its first build."""
+    import duckdb
+
+    try:
+        return session.sql(f"select * from {relation}").df()
+    except duckdb.CatalogException:
+        return None
+
+
+def fit_or_apply(mode, previous: pd.DataFrame | None, fit) -> pd.DataFrame:
+    """What segmentation_fit returns: a new fit (``fit()``) in fit mode; in apply mode the
+    persisted fit ``previous`` as it is."""
+    if check_mode(mode) == "fit":
+        return fit()
+    if previous is None or not len(previous):
+        raise ValueError("var segscope_mode is apply, but no segmentation has been fitted yet: "
+                         "run `dbt build` with segscope_mode: fit first")
+    # a fit persisted before these columns existed
+    return previous.reindex(columns=[*previous.columns,
+                                     *(c for c in FIT_COLUMNS if c not in previous.columns)])
+
+
+def reuse_in_apply_mode(mode, previous: pd.DataFrame | None, fit: pd.DataFrame, compute):
+    """The explainer's and the stability checks' row: in apply mode, the persisted one when it
+    belongs to the persisted fit; otherwise ``compute()``."""
+    if (check_mode(mode) == "apply" and previous is not None and len(previous) == 1
+            and previous["model_version"].iloc[0] == fit["model_version"].iloc[0]):
+        return previous
+    return compute()
+
+
+def score_new_users(fit: pd.DataFrame, features: pd.DataFrame) -> pd.DataFrame:
+    """The users of ``features`` the fit has not segmented, each routed down the fitted tree
+    (its reducers and the scorers of its nodes: no refit), with the fit's model version."""
+    version, result = load_result(fit)
+    tree = result.tree
+    key = tree.preprocessor_.key
+    new = in_key_order(features[~features[key].isin(result.assignments[key])], key)
+    scored = tree.predict(new) if len(new) else pd.DataFrame(
+        {key: new[key], "segment_id": pd.Series([], dtype=str),
+         "confidence": pd.Series([], dtype=float)})
+    leaf = scored["segment_id"].astype(str)
+    outliers = tree.preprocessor_.is_outlier(new) if len(new) else np.zeros(0, dtype=bool)
+    return pd.DataFrame({
+        key: scored[key].to_numpy(),
+        "segment_id": leaf,
+        "top_segment_id": leaf.str.split(".").str[0],
+        "segment_path": leaf.map(segment_path),
+        "depth": (leaf.str.count(r"\.") + 1).astype("int64"),
+        "confidence": scored["confidence"].astype(float),
+        "is_outlier": np.asarray(outliers, dtype=bool),
+        "model_version": version,
+    })

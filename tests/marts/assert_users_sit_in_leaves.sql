@@ -1,4 +1,5 @@
--- Users are assigned to leaves only, and each leaf's size is its users.
+-- Users are assigned to leaves only, and each leaf's size is the users the fit put there (users
+-- scored with the fit since, var segscope_mode: apply, come on top, in leaves too).
 
 with
 
@@ -13,7 +14,8 @@ assigned as (
 
     select
         segment_id,
-        count(*) as n_users
+        count(case when assigned_by = 'fit' then 1 end) as n_users,
+        count(*) as n_users_with_scored
     from {{ ref('user_segments') }}
     group by segment_id
 
@@ -25,4 +27,6 @@ select
     assigned.n_users as assigned_users
 from leaves
 full outer join assigned on leaves.segment_id = assigned.segment_id
-where leaves.n_users is distinct from assigned.n_users
+where
+    leaves.n_users is distinct from assigned.n_users
+    or (leaves.segment_id is null and assigned.n_users_with_scored > 0)

@@ -50,12 +50,13 @@ max_levels                     20           most frequent levels kept per catego
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
 from ._validation import check_choice, check_number
 from .clusterers import make_clusterer
+from .lineage import MIGRATION_COLUMNS, empty_lineage, lineage, stable_ids
 from .preprocess import OUTLIER_POLICIES, Preprocessor
 from .reducers import NoReducer, PCAReducer, UMAPReducer
 from .tree import NOISE_POLICIES, NULL_REFERENCES, SegmentTree
@@ -158,6 +159,9 @@ class SegmentationResult:
     explained_variance: pd.DataFrame
     params: dict
     tree: SegmentTree = field(repr=False, default=None)
+    # against the previous version (segscope.segmentation.lineage); None: no previous version
+    lineage: pd.DataFrame | None = None
+    migrations: pd.DataFrame | None = None
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The DataFrames by name (what the dbt Python models return)."""
@@ -168,7 +172,34 @@ class SegmentationResult:
             "embedding_2d": self.embedding_2d,
             "preprocess_log": self.preprocess_log,
             "explained_variance": self.explained_variance,
+            "lineage": self.lineage if self.lineage is not None else empty_lineage(),
+            "migrations": (self.migrations if self.migrations is not None
+                           else pd.DataFrame(columns=MIGRATION_COLUMNS)),
         }
+
+    def carry_ids_from(self, previous_leaf: pd.Series,
+                       previous_nodes: list[str]) -> SegmentationResult:
+        """Rename this fit's segments after the previous version's they continue, and record
+        the lineage and migrations between the two (segscope.segmentation.lineage).
+
+        ``previous_leaf``: each user's leaf in the previous version, indexed by user key;
+        ``previous_nodes``: every segment id of the previous tree."""
+        key = self.tree.preprocessor_.key
+        previous_leaf = previous_leaf.astype(str)
+        previous_nodes = [str(node) for node in previous_nodes]
+        noise = set(self.segments.loc[self.segments["is_noise"].astype(bool), "segment_id"])
+        mapping = stable_ids(previous_leaf, self.assignments.set_index(key)["segment_id"],
+                             self.segments["segment_id"].astype(str).tolist(), previous_nodes,
+                             noise)
+        tree = self.tree.relabel(mapping)
+        history, migrations = lineage(previous_leaf,
+                                      tree.assignments_.set_index(key)["segment_id"],
+                                      previous_nodes, tree.segments_["segment_id"].tolist())
+        return replace(self, assignments=tree.assignments_, segments=tree.segments_,
+                       model_selection=tree.model_selection_, embedding_2d=tree.embedding_2d_,
+                       preprocess_log=tree.preprocess_log_,
+                       explained_variance=tree.explained_variance_, lineage=history,
+                       migrations=migrations)
 
 
 def resolve_params(params: dict | None) -> dict:

@@ -611,13 +611,7 @@ class SegmentTree(BaseEstimator):
         leaf = leaf.astype(str)
         depth = np.array([s.count(".") + 1 for s in leaf], dtype=np.int64)
         top = np.array([s.split(".")[0] for s in leaf], dtype=object)
-        paths = np.array(
-            [
-                " > ".join(".".join(s.split(".")[: i + 1]) for i in range(s.count(".") + 1))
-                for s in leaf
-            ],
-            dtype=object,
-        )
+        paths = np.array([segment_path(s) for s in leaf], dtype=object)
         self.assignments_ = pd.DataFrame(
             {
                 key: keys,
@@ -740,6 +734,42 @@ class SegmentTree(BaseEstimator):
         """Ids of the nodes that split (``root`` first), in the order they were fitted."""
         return [sid for sid, node in self._nodes.items() if node.split]
 
+    def relabel(self, mapping: dict[str, str]) -> SegmentTree:
+        """Rename segments (``old id -> new id`` for every node; ids absent stay): the nodes
+        that score new users and every fitted table. Used to keep ids stable across refits."""
+
+        def rename(value):
+            return mapping.get(value, value) if isinstance(value, str) else value
+
+        for node in self._nodes.values():
+            node.segment_id = rename(node.segment_id)
+            node.parent = rename(node.parent)
+        self._nodes = {node.segment_id: node for node in self._nodes.values()}
+        # per distinct leaf, then spread by code: a million users cost one pass
+        codes, leaves = pd.factorize(self.assignments_["segment_id"].astype(str))
+        renamed = np.array([rename(leaf) for leaf in leaves], dtype=object)
+        self.assignments_ = self.assignments_.assign(
+            segment_id=renamed[codes].astype(str),
+            top_segment_id=np.array([r.split(".")[0] for r in renamed], dtype=object)[codes]
+            .astype(str),
+            segment_path=np.array([segment_path(r) for r in renamed], dtype=object)[codes]
+            .astype(str),
+        )
+        segments = self.segments_.assign(
+            segment_id=self.segments_["segment_id"].map(rename),
+            parent_segment_id=self.segments_["parent_segment_id"].map(rename),
+        )
+        order = segments["segment_id"].map(segment_sort_key)
+        self.segments_ = segments.iloc[np.argsort(order.to_numpy(), kind="stable")].reset_index(
+            drop=True)
+        for name in ("model_selection_", "preprocess_log_", "explained_variance_"):
+            table = getattr(self, name)
+            setattr(self, name, table.assign(segment_id=table["segment_id"].map(rename)))
+        embedding_leaf = self.embedding_2d_["segment_id"].map(rename).astype(str)
+        self.embedding_2d_ = self.embedding_2d_.assign(
+            segment_id=embedding_leaf, top_segment_id=embedding_leaf.str.split(".").str[0])
+        return self
+
     def refit_split(self, segment_id: str, Z, random_state: int) -> np.ndarray:
         """Cluster labels of a node's chosen split refitted from scratch on other rows.
 
@@ -789,6 +819,12 @@ class SegmentTree(BaseEstimator):
 
     def fit_predict(self, X, y=None):
         return self.fit(X).assignments_["segment_id"].to_numpy()
+
+
+def segment_path(segment_id: str) -> str:
+    """The ids from the top-level segment down to this one: ``2 > 2.1 > 2.1.3``."""
+    parts = segment_id.split(".")
+    return " > ".join(".".join(parts[: i + 1]) for i in range(len(parts)))
 
 
 def segment_sort_key(segment_id: str):

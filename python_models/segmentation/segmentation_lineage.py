@@ -1,0 +1,9 @@
+"""The lineage table of the one segmentation fit (no refit): against the previous version."""
+
+
+def model(dbt, session):
+    dbt.config(materialized="table")
+
+    from segscope.warehouse import unpack
+
+    return unpack(dbt.ref("segmentation_fit").df(), "lineage")
