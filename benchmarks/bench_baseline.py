@@ -1,6 +1,6 @@
 """Benchmark: segscope against a naive baseline on the same rows, and the fixed start-up cost.
 
-    python benchmarks/bench_baseline.py [--sizes 20000 50000 100000] [--runs 1]
+    python benchmarks/bench_baseline.py [--sizes 20000 50000 100000 300000] [--runs 1]
         [--cap-minutes 30] [--startup-users 300] [--no-startup]
 
 Per size, demo data is generated and the data layer built once with dbt, so both sides read the
@@ -307,9 +307,9 @@ def bench(sizes: list[int], runs: int, cap: float, env_base: dict[str, str]) -> 
             measure(generate_command(n_users, SEED, db), env)
             measure(dbt_build_command(workdir, *DATA_LAYER), env)
             (row["rows"],), = query(db, "select count(*) from user_features")
-            for side in SIDES:
-                samples = []
-                for run in range(runs if finished[side] else 0):
+            samples: dict[str, list] = {side: [] for side in SIDES}
+            for run in range(runs):  # the sides alternate, so load drifts hit both alike
+                for side in (x for x in SIDES if finished[x]):
                     out = workdir / f"{side}.json"
                     measured = run_capped([sys.executable, __file__, "--side", side, "--db", db,
                                            "--out", str(out)], env, cap)
@@ -321,10 +321,10 @@ def bench(sizes: list[int], runs: int, cap: float, env_base: dict[str, str]) -> 
                               f"{cap / 60:g} min (work: > {row.get(f'{side}_bound', 0):.0f} s)",
                               flush=True)
                         finished[side] = False
-                        break
+                        continue
                     sample = json.loads(out.read_text())
                     sample["process_wall"], sample["rss"] = measured
-                    samples.append(sample)
+                    samples[side].append(sample)
                     print(f"  {n_users:>9,} users, {side} run {run + 1}/{runs}: "
                           f"{sample['wall']:7.1f} s (process {measured[0]:.1f} s, warm-up "
                           f"{sample['warmup']:.1f} s), peak RSS {measured[1]:,.0f} MiB, top ARI "
@@ -332,7 +332,8 @@ def bench(sizes: list[int], runs: int, cap: float, env_base: dict[str, str]) -> 
                           f"{sample['leaves']}, stages "
                           f"{json.dumps({k: round(v, 1) for k, v in sample['stages'].items()})}, "
                           f"{json.dumps(sample['counts'])}", flush=True)
-                row[side] = summarise(samples) if finished[side] and samples else None
+            for side in SIDES:
+                row[side] = summarise(samples[side]) if finished[side] else None
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
         rows.append(row)
@@ -389,7 +390,7 @@ def command_line(args) -> str:
     return " ".join(parts)
 
 
-def report(rows: list[dict], start: dict | None, args, loadavg: tuple) -> str:
+def report(rows: list[dict], start: dict | None, args, loadavg: tuple, omp: str) -> str:
     cap, runs = args.cap_minutes, args.runs
     lines = [
         "## Baseline: segscope vs naive UMAP + HDBSCAN + SHAP on all rows",
@@ -412,8 +413,12 @@ def report(rows: list[dict], start: dict | None, args, loadavg: tuple) -> str:
         f"NUMBA_CACHE_DIR is `.cache/numba` as in the Makefile, and each process first warms "
         f"up, untimed (naive: UMAP on {WARMUP_ROWS:,} and on 1,000 rows, HDBSCAN, XGBoost, "
         f"SHAP; segscope: its whole pipeline on {WARMUP_ROWS:,} rows), so no JIT compilation "
-        f"is inside either timing (the warm-up seconds are listed below). A side still running "
-        f"after {cap:g} min is killed: that size and every larger one are \"did not finish\". "
+        f"is inside either timing (the warm-up seconds are listed below). Both sides (and "
+        f"the start-up builds) run with OMP_WAIT_POLICY={omp}: XGBoost's and scikit-learn's "
+        f"OpenMP threads otherwise spin while they wait, and on a shared 2-core machine one "
+        f"XGBoost fit with n_jobs=2 then took 3 to 30 times as long as with n_jobs=1. A side "
+        f"still running after {cap:g} min is killed: that size and every larger one are "
+        f"\"did not finish\". "
         f"ARI: planted persona vs top-level segment / planted sub-persona vs leaf, users not "
         f"planted as outliers. Machine: {os.cpu_count()} cores, CPython "
         f"{platform.python_version()}, load average {loadavg[0]:.1f} at the start and "
@@ -469,9 +474,11 @@ def report(rows: list[dict], start: dict | None, args, loadavg: tuple) -> str:
     if both:
         r = both[-1]
         ratio = r["naive"]["wall"] / r["segscope"]["wall"]
+        verdict = (f"{ratio:.1f}x faster" if ratio >= 1
+                   else f"{1 / ratio:.1f}x slower (naive / segscope {ratio:.2f})")
         lines.append(
             f"**At the largest size both finish ({r['users']:,} users, {r['rows']:,} rows), "
-            f"segscope is {ratio:.1f}x faster** ({r['segscope']['wall']:.1f} s vs "
+            f"segscope is {verdict}** ({r['segscope']['wall']:.1f} s vs "
             f"{r['naive']['wall']:.1f} s; peak RSS {r['segscope']['rss']:,.0f} vs "
             f"{r['naive']['rss']:,.0f} MiB). The 10x target is "
             f"{'met' if ratio >= 10 else 'NOT met'} at that size.")
@@ -480,12 +487,14 @@ def report(rows: list[dict], start: dict | None, args, loadavg: tuple) -> str:
     bounded = [r for r in rows if r.get("segscope") and r.get("naive_bound")]
     if bounded:
         r = bounded[0]
-        lines += ["",
+        lines += [
+            "",
             f"At {r['users']:,} users the naive baseline was killed after its work had run "
             f"{r['naive_bound']:.0f} s (cap {cap:g} min for the whole process), so there "
             f"segscope ({r['segscope']['wall']:.1f} s) is more than "
             f"{r['naive_bound'] / r['segscope']['wall']:.1f}x faster; larger sizes were not "
-            f"tried for it."]
+            f"tried for it.",
+        ]
     if start:
         b_cold, b_warm, b_numba = (start[k][0] for k in ("build_cold", "build_warm",
                                                           "build_numba_cold"))
@@ -523,7 +532,8 @@ def report(rows: list[dict], start: dict | None, args, loadavg: tuple) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[20_000, 50_000, 100_000])
+    parser.add_argument("--sizes", type=int, nargs="+",
+                        default=[20_000, 50_000, 100_000, 300_000])
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--cap-minutes", type=float, default=30.0,
                         help="a side still running after this is killed (did not finish)")
@@ -536,11 +546,13 @@ def main() -> None:
     if args.side:
         run_side(args.side, args.db, args.out)
         return
-    env_base = {"NUMBA_CACHE_DIR": os.environ.get("NUMBA_CACHE_DIR", str(DEFAULT_NUMBA_CACHE))}
+    env_base = {"NUMBA_CACHE_DIR": os.environ.get("NUMBA_CACHE_DIR", str(DEFAULT_NUMBA_CACHE)),
+                "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY", "passive")}
     load_start = os.getloadavg()[0]
     rows = bench(sorted(args.sizes), args.runs, args.cap_minutes * 60, env_base)
     start = None if args.no_startup else startup(args.startup_users, env_base)
-    section = report(rows, start, args, (load_start, os.getloadavg()[0]))
+    section = report(rows, start, args, (load_start, os.getloadavg()[0]),
+                     env_base["OMP_WAIT_POLICY"])
     print(section)
     write_section("bench_baseline", section)
 
