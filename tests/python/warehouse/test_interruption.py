@@ -283,12 +283,15 @@ def test_a_build_killed_while_the_marts_publish_leaves_each_table_whole(project)
     # replaced one by one, each in a transaction of its own
     in_marts = {t: v for t, v in after["versions"].items() if t in marts(project)}
     assert set().union(*in_marts.values()) == {old_version, new_version}, in_marts
-    # no half-built table: SQL marts build their __dbt_tmp inside the swap's transaction
-    assert leftovers(after) == []
+    # no half-built table under a mart's name. A kill between the commit of a mart's swap and
+    # the drop of its backup leaves that mart's <name>__dbt_backup beside it (whole, the old
+    # rows), and only that one: the next build drops it (checked below)
+    left = leftovers(after)
+    assert {name.split("__dbt_")[0] for _, name in left} <= {"segments"}, left
     # every table and view is still there; a data test's stored failures (the audit schema)
     # are dropped and written again each time the test runs, so the one running when the
     # build was killed may be missing until the next build
-    assert outside_audit(after) == outside_audit(before)
+    assert [r for r in outside_audit(after) if r not in left] == outside_audit(before)
     after_rw = warehouse_state(project, read_only=False)
     assert after_rw == after
 
