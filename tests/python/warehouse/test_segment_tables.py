@@ -15,7 +15,7 @@ from sklearn.metrics import adjusted_rand_score
 
 from segscope.demo import planted_differences
 from segscope.segmentation.pipeline import segment_users
-from segscope.warehouse import catalog_for
+from segscope.warehouse import catalog_for, in_key_order
 
 # one 5k-user build shared with the report tests (tests/python/warehouse/conftest.py)
 pytestmark = pytest.mark.xdist_group("segmented")
@@ -40,7 +40,8 @@ def assigned(segmented) -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def fit_inputs(segmented) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     """What the fit model read, and the parameters it used."""
-    features = frame(segmented, "select * from segmentation_input")
+    # in key order, as the fit reads it: a view returns rows in any order
+    features = in_key_order(frame(segmented, "select * from segmentation_input"), "user_id")
     catalog = frame(segmented, "select * from feature_catalog")
     params = frame(segmented, "select params from segmentation_fit")["params"][0]
     return features, catalog_for(features, catalog, "user_id"), json.loads(params)
