@@ -13,8 +13,8 @@ export NUMBA_CACHE_DIR ?= $(CURDIR)/.cache/numba
 # the small warehouse that `make test` builds the whole project on
 TEST_DB := target/test/segscope.duckdb
 
-.PHONY: install browser demo report movielens test lint pytest dbt-test bench bench-data-layer \
-	bench-segmentation bench-baseline clean
+.PHONY: install install-spark java browser demo report movielens test test-spark lint pytest \
+	dbt-test bench bench-data-layer bench-segmentation bench-baseline bench-spark clean
 
 install: $(BIN)/.installed
 
@@ -23,6 +23,22 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
+
+# the spark target: dbt-spark and pyspark in the same venv, and a Java 17 runtime
+install-spark: $(BIN)/.installed-spark java
+
+$(BIN)/.installed-spark: $(BIN)/.installed
+	$(BIN)/pip install --quiet -e '.[dev,spark]'
+	touch $@
+
+JAVA ?= /usr/bin/java
+
+java: $(JAVA)
+
+$(JAVA):
+	$(if $(filter 0,$(shell id -u)),,sudo) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(if $(filter 0,$(shell id -u)),,sudo) \
+		apt-get install -y -qq openjdk-17-jre-headless
 
 demo: install
 	$(BIN)/segscope demo --users $(USERS) --seed $(SEED) --db $(SEGSCOPE_DB)
@@ -62,14 +78,18 @@ lint: install
 
 # loadgroup: tests that share one built warehouse run on the same worker
 pytest: install browser
-	$(BIN)/pytest -n 2 --dist loadgroup
+	$(BIN)/pytest -n 2 --dist loadgroup -m "not spark"
+
+# the whole project on a local Spark (local[2]) against DuckDB on the same data
+test-spark: install-spark
+	$(BIN)/pytest -m spark -p no:cacheprovider
 
 dbt-test: install
 	rm -f $(TEST_DB)
 	$(BIN)/segscope demo --users 2000 --seed 1 --db $(TEST_DB)
 	SEGSCOPE_DB=$(TEST_DB) $(BIN)/dbt build
 
-bench: bench-data-layer bench-segmentation bench-baseline
+bench: bench-data-layer bench-segmentation bench-baseline bench-spark
 
 bench-data-layer: install
 	$(BIN)/python benchmarks/bench_data_layer.py
@@ -80,6 +100,10 @@ bench-segmentation: install
 # segscope vs a naive UMAP + HDBSCAN + SHAP on all rows, and a build's fixed start-up cost
 bench-baseline: install
 	$(BIN)/python benchmarks/bench_baseline.py
+
+# 1M demo users on local Spark against DuckDB (SPARK_USERS=... for another size)
+bench-spark: install-spark
+	$(BIN)/python benchmarks/bench_spark.py
 
 clean:
 	rm -rf target logs warehouse .cache

@@ -4,6 +4,6 @@
 def model(dbt, session):
     dbt.config(materialized="table")
 
-    from segscope.warehouse import unpack
+    from segscope.warehouse import unpacked
 
-    return unpack(dbt.ref("segmentation_fit").df(), "explained_variance")
+    return unpacked(session, dbt.ref("segmentation_fit"), "explained_variance")

@@ -6,10 +6,18 @@ def model(dbt, session):
     meta = dbt.config.get("meta")
     dbt.config(materialized="table")
 
-    from segscope.warehouse import explain_segmentation, persisted, reuse_in_apply_mode
+    from segscope.warehouse import (
+        explain_segmentation,
+        fitted_rows,
+        output,
+        persisted,
+        reuse_in_apply_mode,
+        to_pandas,
+    )
 
-    fit = dbt.ref("segmentation_fit").df()
+    fit = to_pandas(dbt.ref("segmentation_fit"))
     features = dbt.ref("segmentation_input")  # read only when the explainer runs
-    return reuse_in_apply_mode(
+    return output(session, reuse_in_apply_mode(
         meta["segscope_mode"], persisted(session, dbt.this), fit,
-        lambda: explain_segmentation(fit, features.df(), meta["segscope_explanation"]))
+        lambda: explain_segmentation(fit, fitted_rows(fit, features),
+                                     meta["segscope_explanation"])))

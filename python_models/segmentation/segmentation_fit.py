@@ -8,13 +8,13 @@ def model(dbt, session):
     meta = dbt.config.get("meta")
     dbt.config(materialized="table")
 
-    from segscope.warehouse import fit_or_apply, fit_segmentation, persisted, published_segments
+    from segscope.warehouse import fit_or_apply, fit_relation, output, persisted, published_segments
 
     # read only when a fit runs
     features = dbt.ref("segmentation_input")
     catalog = dbt.ref("feature_catalog")
     source = f"{meta['segscope_segmentation_features']} (var segscope_segmentation_features)"
-    return fit_or_apply(
+    return output(session, fit_or_apply(
         meta["segscope_mode"], persisted(session, dbt.this),
-        lambda: fit_segmentation(features.df(), catalog.df(), meta["segscope_segmentation"],
-                                 source, published_segments(session, dbt.this)))
+        lambda: fit_relation(features, catalog, meta["segscope_segmentation"], source,
+                             published_segments(session, dbt.this))))

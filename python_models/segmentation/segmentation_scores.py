@@ -5,6 +5,7 @@ it: routed down the fitted tree, nothing refitted. Empty right after a fit."""
 def model(dbt, session):
     dbt.config(materialized="table")
 
-    from segscope.warehouse import score_new_users
+    from segscope.warehouse import new_user_scores, output
 
-    return score_new_users(dbt.ref("segmentation_fit").df(), dbt.ref("segmentation_input").df())
+    return output(session, new_user_scores(dbt.ref("segmentation_fit"),
+                                           dbt.ref("segmentation_input")))

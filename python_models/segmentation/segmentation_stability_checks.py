@@ -7,13 +7,21 @@ def model(dbt, session):
     meta = dbt.config.get("meta")
     dbt.config(materialized="table")
 
-    from segscope.warehouse import check_stability, persisted, reuse_in_apply_mode
+    from segscope.warehouse import (
+        check_stability,
+        fitted_rows,
+        output,
+        persisted,
+        reuse_in_apply_mode,
+        to_pandas,
+    )
 
-    fit = dbt.ref("segmentation_fit").df()
+    fit = to_pandas(dbt.ref("segmentation_fit"))
     # read only when the checks run
     features = dbt.ref("segmentation_input")
     windows = dbt.ref("int_users__observation_windows")
-    return reuse_in_apply_mode(
+    return output(session, reuse_in_apply_mode(
         meta["segscope_mode"], persisted(session, dbt.this), fit,
-        lambda: check_stability(fit, features.df(), windows.df()[["user_id", "signed_up_at"]],
-                                meta["segscope_stability"]))
+        lambda: check_stability(fit, fitted_rows(fit, features),
+                                fitted_rows(fit, windows)[["user_id", "signed_up_at"]],
+                                meta["segscope_stability"])))

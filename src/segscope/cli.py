@@ -141,6 +141,44 @@ def report(db: str, out: str | None) -> int:
     return 0
 
 
+SPARK_USAGE = """\
+usage: segscope spark load [--db DUCKDB] [--schema SCHEMA]
+       segscope spark DBT_COMMAND [DBT_ARGS ...]
+
+load: copy the DuckDB file's SCHEMA tables (default: raw, the demo's source schema) into the
+Spark database of that name. Anything else runs dbt on the spark target in this process (for
+example `segscope spark build`), with the Python models run in dbt's own SparkSession."""
+
+
+def spark(args: list[str]) -> int:
+    """`segscope spark load ...` or `segscope spark <dbt command> ...`."""
+    if not args or args[0] in ("-h", "--help"):
+        print(SPARK_USAGE)
+        return 0 if args else 2
+    try:
+        import pyspark  # noqa: F401
+    except ImportError:
+        print("segscope: pyspark is not installed: pip install -e '.[spark]' "
+              "(or run `make test-spark`, which installs it)", file=sys.stderr)
+        return 2
+    if args[0] == "load":
+        parser = argparse.ArgumentParser(prog="segscope spark load")
+        parser.add_argument("--db", default=_default_db(), help="DuckDB file (env SEGSCOPE_DB)")
+        parser.add_argument("--schema", default="raw", help="schema to copy (default: raw)")
+        options = parser.parse_args(args[1:])
+        from segscope.spark.load import load_schema
+
+        try:
+            load_schema(options.db, options.schema)
+        except (FileNotFoundError, ValueError) as error:
+            print(f"segscope spark load: {error}", file=sys.stderr)
+            return 2
+        return 0
+    from segscope.spark.runner import dbt_on_spark
+
+    return dbt_on_spark(args)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="segscope", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -157,6 +195,9 @@ def main(argv: list[str] | None = None) -> int:
     page.add_argument("--db", default=_default_db(), help="DuckDB file (env SEGSCOPE_DB)")
     page.add_argument("--out", default=None,
                       help="HTML file to write (default: <db folder>/<db name>_report.html)")
+    commands.add_parser(
+        "spark", help="the project on Spark: `segscope spark load`, `segscope spark <dbt command>`",
+        add_help=False)
     example = commands.add_parser(
         "movielens", help="load the MovieLens example (examples/movielens) into a DuckDB file")
     example.add_argument("--db", default="warehouse/movielens_example.duckdb",
@@ -170,6 +211,8 @@ def main(argv: list[str] | None = None) -> int:
         from segscope.demo.cli import main as demo_main
 
         return demo_main(rest, prog="segscope demo")
+    if args.command == "spark":
+        return spark(rest)
     if rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     if args.command == "items":

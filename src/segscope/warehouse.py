@@ -4,6 +4,10 @@ dbt gives each Python model one output table, but one fit must feed several tabl
 model returns a single row holding the pickled result, and each segment table's model unpickles
 it and returns its own table: nothing is refitted per table. The explainer and the stability
 checks work the same way, each reading the one fit.
+
+The models hand over whatever dbt gives them: DuckDB relations, or Spark DataFrames on the
+spark target, where the fit sees a sample collected to the driver and everyone else is scored
+distributed (segscope.spark.frames).
 """
 
 from __future__ import annotations
@@ -23,9 +27,10 @@ from segscope.segmentation._validation import check_number
 from segscope.segmentation.explain import SegmentExplainer
 from segscope.segmentation.hierarchy import leaf_ids
 from segscope.segmentation.lineage import first_version
-from segscope.segmentation.pipeline import SegmentationResult, segment_users
+from segscope.segmentation.pipeline import SegmentationResult, resolve_params, segment_users
 from segscope.segmentation.stability import SegmentStability
 from segscope.segmentation.tree import segment_path
+from segscope.spark.frames import is_spark
 
 # Every option of the explainer and the stability checks, with its default (the vars
 # segscope_explanation and segscope_stability set them).
@@ -47,6 +52,45 @@ STABILITY_DEFAULTS = {
     "stable_jaccard": 0.75,
     "dissolving_jaccard": 0.6,
 }
+
+
+def to_pandas(relation) -> pd.DataFrame:
+    """A table dbt handed a Python model, on the driver: DuckDB's relation or a Spark DataFrame."""
+    if is_spark(relation):
+        return relation.toPandas()
+    return relation.df()
+
+
+def _missing_table(error: Exception) -> bool:
+    """The error a warehouse raises for a table that does not exist (yet)."""
+    import duckdb
+
+    if isinstance(error, duckdb.CatalogException):
+        return True
+    return (type(error).__name__ == "AnalysisException"
+            and "TABLE_OR_VIEW_NOT_FOUND" in str(error))
+
+
+def _read(session, table: str) -> pd.DataFrame | None:
+    """A whole table by name, or None when it does not exist."""
+    try:
+        if is_spark(session):
+            return session.table(table).toPandas()
+        return session.sql(f"select * from {table}").df()
+    except Exception as error:
+        if _missing_table(error):
+            return None
+        raise
+
+
+def output(session, frame: pd.DataFrame):
+    """What a Python model returns: the pandas table for DuckDB; on Spark a Spark DataFrame
+    whose columns with no value are typed (segscope.spark.frames.to_spark)."""
+    if is_spark(session) and isinstance(frame, pd.DataFrame):
+        from segscope.spark.frames import to_spark
+
+        return to_spark(session, frame)
+    return frame
 
 
 def catalog_for(features: pd.DataFrame, catalog: pd.DataFrame | None, key: str):
@@ -120,14 +164,11 @@ def published_segments(session, this) -> PublishedSegments | None:
     """The published user_segments and segments next to ``this`` (dbt.this), or None before
     the first build. Not segmentation_fit's own last row: a build that died after the fit but
     before the segment tables never showed that fit to anyone."""
-    import duckdb
-
-    schema = f'"{this.database}"."{this.schema}"'
-    try:
-        users = session.sql(
-            f"select user_id, segment_id, model_version from {schema}.user_segments").df()
-        nodes = session.sql(f"select segment_id from {schema}.segments").df()
-    except duckdb.CatalogException:
+    schema = (f"{this.schema}" if is_spark(session)
+              else f'"{this.database}"."{this.schema}"')
+    users = _read(session, f"{schema}.user_segments")
+    nodes = _read(session, f"{schema}.segments")
+    if users is None or nodes is None:
         return None
     versions = users["model_version"].dropna().unique()
     if len(versions) != 1 or not len(nodes):
@@ -144,11 +185,14 @@ FIT_COLUMNS = ("model_version", "fitted_at", "n_users", "params", "result",
 
 def fit_segmentation(features: pd.DataFrame, catalog: pd.DataFrame | None,
                      params: dict | None, source: str = "the segmentation input",
-                     previous: PublishedSegments | None = None) -> pd.DataFrame:
+                     previous: PublishedSegments | None = None,
+                     population_keys: np.ndarray | None = None) -> pd.DataFrame:
     """Fit once; return a one-row frame with the version, the parameters and the result.
 
     ``previous``: the segments BI last saw (None: a first fit); the new segments take the ids
     of the previous ones they continue, and the result records the lineage between the two.
+    ``population_keys``: every user's key when ``features`` is a sample of them (Spark); the
+    others are then left to be scored where they are (``unscored_keys``).
 
     A bad parameter or unusable input raises ValueError naming `source` (the table), the column
     and the rule, before anything is returned: dbt then keeps the previous tables."""
@@ -168,12 +212,37 @@ def fit_segmentation(features: pd.DataFrame, catalog: pd.DataFrame | None,
         result = result.carry_ids_from(previous.leaf, previous.nodes)
     else:
         result.lineage = first_version(result.segments)
+    n_users = len(features)
+    if population_keys is not None:
+        result.unscored_keys = np.setdiff1d(population_keys, features[key].to_numpy())
+        n_users = len(population_keys)
     row = _pack(model_version(features, result.params), result.params, result,
-                n_users=len(features))
+                n_users=n_users)
     return row.assign(previous_model_version=previous_version,
                       config_hash=config_hash(result.params), feature_hash=feature_hash(features),
                       random_state=result.params["random_state"],
                       library_versions=library_versions())
+
+
+def fit_relation(features, catalog, params: dict | None, source: str,
+                 previous: PublishedSegments | None = None) -> pd.DataFrame:
+    """fit_segmentation on the tables dbt handed the model: all users on DuckDB; on Spark the
+    users the fit samples, collected to the driver."""
+    if not is_spark(features):
+        return fit_segmentation(features.df(), catalog.df(), params, source, previous)
+    from segscope.spark.frames import fit_sample
+
+    try:
+        resolved = resolve_params(params)
+    except ValueError as error:
+        raise ValueError(f"segmentation of {source}: {error}") from error
+    key = resolved["key"]
+    if key not in features.columns:
+        raise ValueError(f"{source} has no key column {key!r} (param 'key'); "
+                         f"its columns are {', '.join(features.columns)}")
+    sample, keys = fit_sample(features, key, resolved["fit_sample_size"],
+                              resolved["random_state"] or 0)
+    return fit_segmentation(sample, catalog.toPandas(), params, source, previous, keys)
 
 
 def load_result(fit: pd.DataFrame) -> tuple[str, SegmentationResult]:
@@ -194,6 +263,11 @@ def unpack(fit: pd.DataFrame, table: str) -> pd.DataFrame:
     frame = tables[table].copy()
     frame["model_version"] = version
     return frame
+
+
+def unpacked(session, fit, table: str):
+    """What an unpack model returns: ``unpack`` of the fit-like relation dbt handed it."""
+    return output(session, unpack(to_pandas(fit), table))
 
 
 def resolve_options(options: dict | None, defaults: dict, var: str) -> dict:
@@ -298,12 +372,7 @@ def check_mode(mode) -> str:
 
 def persisted(session, relation) -> pd.DataFrame | None:
     """The table a model built last time (``dbt.this``), or None before its first build."""
-    import duckdb
-
-    try:
-        return session.sql(f"select * from {relation}").df()
-    except duckdb.CatalogException:
-        return None
+    return _read(session, str(relation))
 
 
 def fit_or_apply(mode, previous: pd.DataFrame | None, fit) -> pd.DataFrame:
@@ -328,18 +397,18 @@ def reuse_in_apply_mode(mode, previous: pd.DataFrame | None, fit: pd.DataFrame, 
     return compute()
 
 
-def score_new_users(fit: pd.DataFrame, features: pd.DataFrame) -> pd.DataFrame:
-    """The users of ``features`` the fit has not segmented, each routed down the fitted tree
-    (its reducers and the scorers of its nodes: no refit), with the fit's model version."""
-    version, result = load_result(fit)
-    tree = result.tree
+def scored_users(tree, frame: pd.DataFrame, version: str) -> pd.DataFrame:
+    """Users routed down the fitted tree, with every column of the fit's assignments."""
     key = tree.preprocessor_.key
-    new = in_key_order(features[~features[key].isin(result.assignments[key])], key)
-    scored = tree.predict(new) if len(new) else pd.DataFrame(
-        {key: new[key], "segment_id": pd.Series([], dtype=str),
-         "confidence": pd.Series([], dtype=float)})
+    if len(frame):
+        scored = tree.score(frame)
+        outliers = tree.preprocessor_.is_outlier(frame)
+    else:
+        scored = pd.DataFrame({key: frame[key], "segment_id": pd.Series([], dtype=str),
+                               "confidence": pd.Series([], dtype=float),
+                               "is_noise": pd.Series([], dtype=bool)})
+        outliers = np.zeros(0, dtype=bool)
     leaf = scored["segment_id"].astype(str)
-    outliers = tree.preprocessor_.is_outlier(new) if len(new) else np.zeros(0, dtype=bool)
     return pd.DataFrame({
         key: scored[key].to_numpy(),
         "segment_id": leaf,
@@ -348,5 +417,85 @@ def score_new_users(fit: pd.DataFrame, features: pd.DataFrame) -> pd.DataFrame:
         "depth": (leaf.str.count(r"\.") + 1).astype("int64"),
         "confidence": scored["confidence"].astype(float),
         "is_outlier": np.asarray(outliers, dtype=bool),
+        "is_noise": scored["is_noise"].astype(bool),
+        "in_fit_sample": False,
         "model_version": version,
     })
+
+
+def score_new_users(fit: pd.DataFrame, features: pd.DataFrame) -> pd.DataFrame:
+    """The users of ``features`` the fit has not segmented, each routed down the fitted tree
+    (its reducers and the scorers of its nodes: no refit), with the fit's model version."""
+    version, result = load_result(fit)
+    key = result.tree.preprocessor_.key
+    new = in_key_order(features[~features[key].isin(result.assignments[key])], key)
+    return scored_users(result.tree, new, version)[[key, *SCORE_COLUMNS]]
+
+
+# --- the same, on the tables dbt hands the models (DuckDB relations or Spark DataFrames) --------
+
+def assignments_relation(fit, features):
+    """Every segmented user's assignment. DuckDB: the fit's table. Spark: the fitted sample's
+    rows, and the rest of the population scored on the workers."""
+    if not is_spark(fit):
+        return unpack(fit.df(), "assignments")
+    from segscope.spark.frames import ASSIGNMENT_TYPES, key_frame, score_distributed, to_spark
+
+    version, result = load_result(fit.toPandas())
+    key = result.tree.preprocessor_.key
+    columns = list(ASSIGNMENT_TYPES)
+    fitted = to_spark(fit.sparkSession, result.assignments.assign(model_version=version))
+    fitted = fitted.select(key, *columns).withColumn(key, fitted[key].cast(
+        features.schema[key].dataType))
+    if result.unscored_keys is None or not len(result.unscored_keys):
+        return fitted
+    rest = features.join(key_frame(features, key, result.unscored_keys), on=key, how="left_semi")
+    return fitted.unionByName(score_distributed(rest, result.tree, version, columns))
+
+
+def segments_relation(fit, assignments):
+    """The segment tree. On Spark its sizes and mean confidences are counted over every
+    assigned user (the fit saw a sample); on DuckDB the fit saw everyone."""
+    segments = unpack(to_pandas(fit), "segments")
+    if not is_spark(fit):
+        return segments
+    from segscope.spark.frames import segment_counts
+
+    counts = segment_counts(assignments)
+    ids = segments["segment_id"].astype(str)
+    under = [(counts["segment_id"] == s) | counts["segment_id"].str.startswith(s + ".")
+             for s in ids]
+    n = np.array([counts.loc[sel, "n"].sum() for sel in under], dtype=np.int64)
+    total = counts["n"].sum()
+    confidence = np.array([counts.loc[sel, "confidence_sum"].sum() for sel in under])
+    return segments.assign(
+        n_users=n, share_of_users=n / max(total, 1),
+        mean_confidence=np.where(n > 0, confidence / np.maximum(n, 1), np.nan))
+
+
+def new_user_scores(fit, features):
+    """segmentation_scores: users the persisted fit has not segmented, scored with it."""
+    if not is_spark(fit):
+        return score_new_users(fit.df(), features.df())
+    from segscope.spark.frames import key_frame, score_distributed
+
+    version, result = load_result(fit.toPandas())
+    key = result.tree.preprocessor_.key
+    known = result.assignments[key].to_numpy()
+    if result.unscored_keys is not None:
+        known = np.concatenate([known, result.unscored_keys])
+    new = features.join(key_frame(features, key, known), on=key, how="left_anti")
+    return score_distributed(new, result.tree, version, SCORE_COLUMNS)
+
+
+def fitted_rows(fit: pd.DataFrame, relation) -> pd.DataFrame:
+    """The rows of ``relation`` (keyed by user) the explainer and the stability checks read:
+    all of them on DuckDB; on Spark those of the users the fit saw, collected to the driver."""
+    if not is_spark(relation):
+        return relation.df()
+    from segscope.spark.frames import rows_of
+
+    _, result = load_result(fit)
+    key = result.tree.preprocessor_.key
+    column = key if key in relation.columns else relation.columns[0]
+    return rows_of(relation, column, result.assignments[key].to_numpy())

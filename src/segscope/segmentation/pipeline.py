@@ -52,6 +52,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+import numpy as np
 import pandas as pd
 
 from ._validation import check_choice, check_number
@@ -162,6 +163,9 @@ class SegmentationResult:
     # against the previous version (segscope.segmentation.lineage); None: no previous version
     lineage: pd.DataFrame | None = None
     migrations: pd.DataFrame | None = None
+    # users of the segmented population the fit did not see, to be scored where the data is
+    # (Spark); None: ``assignments`` holds every user
+    unscored_keys: np.ndarray | None = field(repr=False, default=None)
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The DataFrames by name (what the dbt Python models return)."""

@@ -800,6 +800,10 @@ class SegmentTree(BaseEstimator):
         Returns ``key, segment_id, confidence``. Outliers are routed like everyone
         else except under ``outlier_policy="own_segment"`` (segment ``-1``).
         """
+        return self.score(X).drop(columns="is_noise")
+
+    def score(self, X) -> pd.DataFrame:
+        """``predict``, plus ``is_noise``: the user went down a noise branch somewhere."""
         if not hasattr(self, "assignments_"):
             raise ValueError("this SegmentTree is not fitted yet: call fit first")
         pre = self.preprocessor_
@@ -813,9 +817,8 @@ class SegmentTree(BaseEstimator):
             out = pre.is_outlier(X)
             leaf[out] = OUTLIER_SEGMENT
             conf[out] = 1.0
-        return pd.DataFrame(
-            {pre.key: X[pre.key].to_numpy(), "segment_id": leaf.astype(str), "confidence": conf}
-        )
+        return pd.DataFrame({pre.key: X[pre.key].to_numpy(), "segment_id": leaf.astype(str),
+                             "confidence": conf, "is_noise": noise})
 
     def fit_predict(self, X, y=None):
         return self.fit(X).assignments_["segment_id"].to_numpy()
