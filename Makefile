@@ -82,7 +82,7 @@ pytest: install browser
 
 # the whole project on a local Spark (local[2]) against DuckDB on the same data
 test-spark: install-spark
-	$(BIN)/pytest -m spark -p no:cacheprovider
+	$(BIN)/pytest -m spark
 
 dbt-test: install
 	rm -f $(TEST_DB)

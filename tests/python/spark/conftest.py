@@ -7,8 +7,6 @@ import os
 
 import pytest
 
-pyspark = pytest.importorskip("pyspark", reason="the spark extra: `make test-spark`")
-
 
 @pytest.fixture(scope="session")
 def spark(tmp_path_factory):
