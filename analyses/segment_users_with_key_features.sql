@@ -94,10 +94,10 @@ feature_values as (
             '{{ feature.name }}' as feature_name,
             {% if feature.kind == 'categorical' -%}
                 cast(null as double) as feature_value,
-                cast({{ feature.name }} as varchar) as feature_level
+                cast({{ feature.name }} as string) as feature_level
             {%- else -%}
                 cast({{ feature.name }} as double) as feature_value,
-                cast(null as varchar) as feature_level
+                cast(null as string) as feature_level
             {%- endif %}
         from segment_user_features
         {% if not loop.last %}union all{% endif %}

@@ -62,7 +62,7 @@ categorical_values as (
     select
         user_id,
         '{{ feature.name }}' as feature_name,
-        cast({{ feature.name }} as varchar) as level
+        cast({{ feature.name }} as string) as level
     from features
     {% if not loop.last %}union all{% endif %}
     {% endfor %}
@@ -110,7 +110,7 @@ numeric_profiles as (
         segment_numeric.segment_id,
         segment_numeric.feature_name,
         segment_numeric.kind,
-        cast(null as varchar) as level,
+        cast(null as string) as level,
         segment_numeric.n_users,
         segment_numeric.segment_mean,
         segment_numeric.segment_median,

@@ -112,7 +112,7 @@ psi_terms as (
 final as (
 
     select
-        cast(feature_name as varchar) as feature_name,
+        cast(feature_name as string) as feature_name,
         cast(sum(n_fitted) as bigint) as n_users_fitted,
         cast(sum(n_scored) as bigint) as n_users_scored,
         cast(count(*) as integer) as n_bins,
