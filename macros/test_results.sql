@@ -42,7 +42,3 @@
         {{ rows | join(',\n') }};
     {%- endif -%}
 {% endmacro %}
-
-{% macro segscope_sql_string(value) -%}
-    {%- if value is none -%}null{%- else -%}'{{ (value | string).replace("'", "''") }}'{%- endif -%}
-{%- endmacro %}

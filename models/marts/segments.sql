@@ -74,7 +74,7 @@ automatic_names as (
 
     select
         segment_id,
-        string_agg(part, ', ' order by part_rank) as automatic_name
+        {{ segscope_string_agg('part', "', '", 'part_rank') }} as automatic_name
     from name_parts
     where part_rank <= 2
     group by segment_id
@@ -113,7 +113,7 @@ key_observations as (
 
     select
         segment_id,
-        string_agg(sentence, '; ' order by rank_in_segment) as key_observations
+        {{ segscope_string_agg('sentence', "'; '", 'rank_in_segment') }} as key_observations
     from observations
     group by segment_id
 
