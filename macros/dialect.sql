@@ -73,3 +73,22 @@
     array_size(filter({{ list }}, element -> element < {{ value }}))
 {% endmacro %}
 
+
+{% macro segscope_type_timestamp_tz() %}
+    {#- a point in time: Spark's timestamp is the one with a time zone -#}
+    {{ return(adapter.dispatch('segscope_type_timestamp_tz')()) }}
+{% endmacro %}
+
+{% macro default__segscope_type_timestamp_tz() %}timestamptz{% endmacro %}
+
+{% macro spark__segscope_type_timestamp_tz() %}timestamp{% endmacro %}
+
+
+{% macro segscope_table_format() %}
+    {#- the storage of a table dbt does not build (Parquet like the models: Delta needs jars) -#}
+    {{ return(adapter.dispatch('segscope_table_format')()) }}
+{% endmacro %}
+
+{% macro default__segscope_table_format() %}{% endmacro %}
+
+{% macro spark__segscope_table_format() %}using parquet{% endmacro %}
