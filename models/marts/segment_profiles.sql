@@ -214,13 +214,14 @@ final as (
 
     select
         profiles.*,
-        row_number() over (
+        -- bigint as the contract says: Spark's row_number is an int
+        cast(row_number() over (
             partition by profiles.segment_id
             order by
                 abs(coalesce(profiles.z_score, 0)) desc,
                 profiles.feature_name asc,
                 profiles.level asc
-        ) as rank_in_segment,
+        ) as bigint) as rank_in_segment,
         nodes.model_version
     from profiles
     inner join nodes on profiles.segment_id = nodes.segment_id
