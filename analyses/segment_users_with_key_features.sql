@@ -59,7 +59,7 @@ segment_users as (
     inner join chosen_segment
         on
             assignments.segment_id = chosen_segment.segment_id
-            or starts_with(assignments.segment_id, chosen_segment.segment_id || '.')
+            or assignments.segment_id like chosen_segment.segment_id || '.%'
 
 ),
 
