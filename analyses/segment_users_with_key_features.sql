@@ -59,7 +59,7 @@ segment_users as (
     inner join chosen_segment
         on
             assignments.segment_id = chosen_segment.segment_id
-            or starts_with(assignments.segment_id, chosen_segment.segment_id || '.')
+            or assignments.segment_id like chosen_segment.segment_id || '.%'
 
 ),
 
@@ -94,10 +94,10 @@ feature_values as (
             '{{ feature.name }}' as feature_name,
             {% if feature.kind == 'categorical' -%}
                 cast(null as double) as feature_value,
-                cast({{ feature.name }} as varchar) as feature_level
+                cast({{ feature.name }} as string) as feature_level
             {%- else -%}
                 cast({{ feature.name }} as double) as feature_value,
-                cast(null as varchar) as feature_level
+                cast(null as string) as feature_level
             {%- endif %}
         from segment_user_features
         {% if not loop.last %}union all{% endif %}

@@ -12,7 +12,8 @@
         {%- set severity = node.config.severity if node.resource_type == 'test' else 'error' -%}
         {%- do rows.append("(" ~ [
             segscope_sql_string(invocation_id),
-            "cast(" ~ segscope_sql_string(run_started_at.isoformat()) ~ " as timestamptz)",
+            "cast(" ~ segscope_sql_string(run_started_at.isoformat()) ~ " as "
+                ~ segscope_type_timestamp_tz() ~ ")",
             segscope_sql_string(node.unique_id),
             segscope_sql_string(node.name),
             segscope_sql_string(node.resource_type),
@@ -25,24 +26,24 @@
         ] | join(', ') ~ ")") -%}
     {%- endfor -%}
     {%- if rows -%}
-        create table if not exists {{ target.schema }}.data_test_results (
-            invocation_id varchar,
-            run_started_at timestamptz,
-            unique_id varchar,
-            test_name varchar,
-            resource_type varchar,
-            tested_model varchar,
-            column_name varchar,
-            severity varchar,
-            status varchar,
-            failures bigint,
-            message varchar
-        );
+        {#- the table first, on its own: Spark runs one statement per call -#}
+        {%- set create_table -%}
+            create table if not exists {{ target.schema }}.data_test_results (
+                invocation_id {{ dbt.type_string() }},
+                run_started_at {{ segscope_type_timestamp_tz() }},
+                unique_id {{ dbt.type_string() }},
+                test_name {{ dbt.type_string() }},
+                resource_type {{ dbt.type_string() }},
+                tested_model {{ dbt.type_string() }},
+                column_name {{ dbt.type_string() }},
+                severity {{ dbt.type_string() }},
+                status {{ dbt.type_string() }},
+                failures bigint,
+                message {{ dbt.type_string() }}
+            ) {{ segscope_table_format() }}
+        {%- endset -%}
+        {%- do run_query(create_table) -%}
         insert into {{ target.schema }}.data_test_results values
-        {{ rows | join(',\n') }};
+        {{ rows | join(',\n') }}
     {%- endif -%}
 {% endmacro %}
-
-{% macro segscope_sql_string(value) -%}
-    {%- if value is none -%}null{%- else -%}'{{ (value | string).replace("'", "''") }}'{%- endif -%}
-{%- endmacro %}

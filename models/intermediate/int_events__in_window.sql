@@ -93,8 +93,11 @@ final as (
         cast(occurred_at as date) as event_date,
         extract(hour from occurred_at) as hour_of_day,
         {{ segscope_is_weekend('occurred_at') }} as is_weekend,
-        {{ dbt.datediff('window_start', 'occurred_at', 'minute') }} / 1440.0 as days_after_window_start,
-        {{ dbt.datediff('occurred_at', 'window_end', 'minute') }} / 1440.0 as days_before_window_end
+        -- in double: a division by a decimal keeps only 6 digits on Spark
+        cast({{ dbt.datediff('window_start', 'occurred_at', 'minute') }} as double) / 1440
+            as days_after_window_start,
+        cast({{ dbt.datediff('occurred_at', 'window_end', 'minute') }} as double) / 1440
+            as days_before_window_end
     from deduplicated
 
 )

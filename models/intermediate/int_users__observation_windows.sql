@@ -61,7 +61,9 @@ final as (
 
     select
         windows.*,
-        {{ dbt.datediff('window_start', 'window_end', 'hour') }} / 24.0 as window_length_days
+        -- in double: a division by a decimal keeps only 6 digits on Spark
+        cast({{ dbt.datediff('window_start', 'window_end', 'hour') }} as double) / 24
+            as window_length_days
     from windows
     where
         window_start < window_end

@@ -15,9 +15,9 @@ catalog as (
         '{{ feature.kind }}' as kind,
         '{{ feature.transform }}' as transform,
         '{{ feature.source }}' as computed_from,
-        '{{ feature.expression | replace("'", "''") }}' as expression,
-        '{{ feature.description | replace("'", "''") }}' as description,
-        '{{ feature.hypothesis | replace("'", "''") }}' as hypothesis
+        {{ segscope_sql_string(feature.expression) }} as expression,
+        {{ segscope_sql_string(feature.description) }} as description,
+        {{ segscope_sql_string(feature.hypothesis) }} as hypothesis
     {% if not loop.last %}union all{% endif %}
     {% endfor %}
 

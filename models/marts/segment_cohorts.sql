@@ -15,16 +15,16 @@ cohorts as (
 final as (
 
     select
-        cast(segment_id as varchar) as segment_id,
-        cast(parent_segment_id as varchar) as parent_segment_id,
-        cast(cohort as varchar) as cohort,
+        cast(segment_id as string) as segment_id,
+        cast(parent_segment_id as string) as parent_segment_id,
+        cast(cohort as string) as cohort,
         cast(n_cohort_users as bigint) as n_cohort_users,
         cast(n_segment_users as bigint) as n_segment_users,
         cast(share_in_cohort as double) as share_in_cohort,
         cast(share_overall as double) as share_overall,
         cast(jaccard as double) as jaccard,
         cast(cohort_ari as double) as cohort_ari,
-        cast(model_version as varchar) as model_version
+        cast(model_version as string) as model_version
     from cohorts
 
 )

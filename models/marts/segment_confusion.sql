@@ -14,11 +14,11 @@ confusion as (
 final as (
 
     select
-        cast(parent_segment_id as varchar) as parent_segment_id,
-        cast(actual_segment_id as varchar) as actual_segment_id,
-        cast(predicted_segment_id as varchar) as predicted_segment_id,
+        cast(parent_segment_id as string) as parent_segment_id,
+        cast(actual_segment_id as string) as actual_segment_id,
+        cast(predicted_segment_id as string) as predicted_segment_id,
         cast(n_users as bigint) as n_users,
-        cast(model_version as varchar) as model_version
+        cast(model_version as string) as model_version
     from confusion
 
 )

@@ -17,9 +17,9 @@ final as (
         cast(user_id as {{ var('segscope_user_key_type') }}) as user_id,
         cast(x as double) as x,
         cast(y as double) as y,
-        cast(segment_id as varchar) as segment_id,
-        cast(top_segment_id as varchar) as top_segment_id,
-        cast(model_version as varchar) as model_version
+        cast(segment_id as string) as segment_id,
+        cast(top_segment_id as string) as top_segment_id,
+        cast(model_version as string) as model_version
     from embedding
 
 )

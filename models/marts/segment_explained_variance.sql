@@ -15,12 +15,12 @@ explained_variance as (
 final as (
 
     select
-        cast(segment_id as varchar) as node_segment_id,
+        cast(segment_id as string) as node_segment_id,
         cast(component as integer) as component,
         cast(explained_variance_ratio as double) as explained_variance_ratio,
         cast(cumulative as double) as cumulative_explained_variance,
         cast(is_kept as boolean) as is_kept,
-        cast(model_version as varchar) as model_version
+        cast(model_version as string) as model_version
     from explained_variance
 
 )

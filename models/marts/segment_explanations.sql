@@ -15,17 +15,17 @@ explanations as (
 final as (
 
     select
-        cast(segment_id as varchar) as segment_id,
-        cast(parent_segment_id as varchar) as parent_segment_id,
-        cast(feature_name as varchar) as feature_name,
+        cast(segment_id as string) as segment_id,
+        cast(parent_segment_id as string) as parent_segment_id,
+        cast(feature_name as string) as feature_name,
         cast(mean_abs_shap as double) as mean_abs_shap,
         cast(share_of_importance as double) as share_of_importance,
         cast(mean_shap as double) as mean_shap,
-        cast(direction as varchar) as direction,
-        cast(top_level as varchar) as top_level,
+        cast(direction as string) as direction,
+        cast(top_level as string) as top_level,
         cast(rank_in_segment as integer) as rank_in_segment,
         cast(n_users_explained as integer) as n_users_explained,
-        cast(model_version as varchar) as model_version
+        cast(model_version as string) as model_version
     from explanations
 
 )

@@ -14,8 +14,8 @@ fidelity as (
 final as (
 
     select
-        cast(segment_id as varchar) as segment_id,
-        cast(parent_segment_id as varchar) as parent_segment_id,
+        cast(segment_id as string) as segment_id,
+        cast(parent_segment_id as string) as parent_segment_id,
         cast(n_users_trained as integer) as n_users_trained,
         cast(n_users_held_out as integer) as n_users_held_out,
         cast(n_members_held_out as integer) as n_members_held_out,
@@ -25,7 +25,7 @@ final as (
         cast(surrogate_f1 as double) as surrogate_f1,
         cast(split_accuracy as double) as split_accuracy,
         cast(split_macro_f1 as double) as split_macro_f1,
-        cast(model_version as varchar) as model_version
+        cast(model_version as string) as model_version
     from fidelity
 
 )

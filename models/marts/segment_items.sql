@@ -192,10 +192,10 @@ ranked as (
 final as (
 
     select
-        cast(ranked.segment_id as varchar) as segment_id,
+        cast(ranked.segment_id as string) as segment_id,
         cast(ranked.depth as integer) as depth,
-        cast(ranked.item_id as varchar) as item_id,
-        cast(coalesce(items.item_label, ranked.item_id) as varchar) as item_label,
+        cast(ranked.item_id as string) as item_id,
+        cast(coalesce(items.item_label, ranked.item_id) as string) as item_label,
         cast(ranked.n_events as bigint) as n_events,
         cast(ranked.n_users as bigint) as n_users,
         cast(ranked.segment_user_share as double) as segment_user_share,
@@ -205,7 +205,7 @@ final as (
         cast(ranked.idf as double) as idf,
         cast(ranked.tf_idf as double) as tf_idf,
         cast(ranked.item_rank as integer) as rank,
-        cast(ranked.model_version as varchar) as model_version
+        cast(ranked.model_version as string) as model_version
     from ranked
     left join items on ranked.item_id = items.item_id
     where ranked.item_rank <= {{ var('segscope_items_top_n') }}

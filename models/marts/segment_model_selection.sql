@@ -14,11 +14,11 @@ candidates as (
 final as (
 
     select
-        cast(segment_id as varchar) as node_segment_id,
+        cast(segment_id as string) as node_segment_id,
         cast(depth as integer) as node_depth,
         cast(n_fit as bigint) as n_users_fitted,
-        cast(algorithm as varchar) as algorithm,
-        cast(params as varchar) as parameters,
+        cast(algorithm as string) as algorithm,
+        cast(params as string) as parameters,
         cast(n_clusters as integer) as n_clusters,
         cast(silhouette as double) as silhouette,
         cast(davies_bouldin as double) as davies_bouldin,
@@ -35,8 +35,8 @@ final as (
         cast(null_quality as double) as null_quality,
         cast(node_stability as double) as node_stability,
         cast(did_split as boolean) as did_split,
-        cast(split_reason as varchar) as split_reason,
-        cast(model_version as varchar) as model_version
+        cast(split_reason as string) as split_reason,
+        cast(model_version as string) as model_version
     from candidates
 
 )

@@ -62,7 +62,7 @@ categorical_values as (
     select
         user_id,
         '{{ feature.name }}' as feature_name,
-        cast({{ feature.name }} as varchar) as level
+        cast({{ feature.name }} as string) as level
     from features
     {% if not loop.last %}union all{% endif %}
     {% endfor %}
@@ -110,7 +110,7 @@ numeric_profiles as (
         segment_numeric.segment_id,
         segment_numeric.feature_name,
         segment_numeric.kind,
-        cast(null as varchar) as level,
+        cast(null as string) as level,
         segment_numeric.n_users,
         segment_numeric.segment_mean,
         segment_numeric.segment_median,
@@ -214,13 +214,14 @@ final as (
 
     select
         profiles.*,
-        row_number() over (
+        -- bigint as the contract says: Spark's row_number is an int
+        cast(row_number() over (
             partition by profiles.segment_id
             order by
                 abs(coalesce(profiles.z_score, 0)) desc,
                 profiles.feature_name asc,
                 profiles.level asc
-        ) as rank_in_segment,
+        ) as bigint) as rank_in_segment,
         nodes.model_version
     from profiles
     inner join nodes on profiles.segment_id = nodes.segment_id

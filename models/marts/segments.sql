@@ -74,7 +74,7 @@ automatic_names as (
 
     select
         segment_id,
-        string_agg(part, ', ' order by part_rank) as automatic_name
+        {{ segscope_string_agg('part', "', '", 'part_rank') }} as automatic_name
     from name_parts
     where part_rank <= 2
     group by segment_id
@@ -89,19 +89,19 @@ observations as (
         case
             when kind = 'categorical'
                 then
-                    cast(cast(round(100 * segment_mean) as integer) as varchar) || '% have '
+                    cast(cast(round(100 * segment_mean) as integer) as string) || '% have '
                     || feature_name || ' = ' || level || ' ('
-                    || cast(cast(round(100 * population_mean) as integer) as varchar) || '% overall)'
+                    || cast(cast(round(100 * population_mean) as integer) as string) || '% overall)'
             when lift is null
                 then
-                    feature_name || ' is ' || cast(round(segment_mean, 2) as varchar)
-                    || ' on average (' || cast(round(population_mean, 2) as varchar) || ' overall)'
+                    feature_name || ' is ' || cast(round(segment_mean, 2) as string)
+                    || ' on average (' || cast(round(population_mean, 2) as string) || ' overall)'
             else
                 feature_name || ' is on average '
-                || cast(cast(round(100 * abs(lift - 1)) as integer) as varchar) || '% '
+                || cast(cast(round(100 * abs(lift - 1)) as integer) as string) || '% '
                 || case when lift >= 1 then 'higher' else 'lower' end || ' than overall ('
-                || cast(round(segment_mean, 2) as varchar) || ' vs '
-                || cast(round(population_mean, 2) as varchar) || ')'
+                || cast(round(segment_mean, 2) as string) || ' vs '
+                || cast(round(population_mean, 2) as string) || ')'
         end as sentence,
         rank_in_segment
     from profiles
@@ -113,7 +113,7 @@ key_observations as (
 
     select
         segment_id,
-        string_agg(sentence, '; ' order by rank_in_segment) as key_observations
+        {{ segscope_string_agg('sentence', "'; '", 'rank_in_segment') }} as key_observations
     from observations
     group by segment_id
 
@@ -122,15 +122,15 @@ key_observations as (
 final as (
 
     select
-        cast(nodes.segment_id as varchar) as segment_id,
-        cast(nodes.parent_segment_id as varchar) as parent_segment_id,
+        cast(nodes.segment_id as string) as segment_id,
+        cast(nodes.parent_segment_id as string) as parent_segment_id,
         cast(nodes.depth as integer) as depth,
         cast(nodes.is_leaf as boolean) as is_leaf,
         cast(nodes.n_users as bigint) as n_users,
         cast(nodes.share_of_users as double) as share_of_users,
         cast(nodes.n_fit as bigint) as n_users_fitted,
-        cast(nodes.algorithm as varchar) as algorithm,
-        cast(nodes.split_algorithm as varchar) as split_algorithm,
+        cast(nodes.algorithm as string) as algorithm,
+        cast(nodes.split_algorithm as string) as split_algorithm,
         cast(nodes.n_children as integer) as n_children,
         cast(nodes.stability as double) as stability,
         cast(nodes.mean_confidence as double) as mean_confidence,
@@ -140,20 +140,20 @@ final as (
             nullif(labels.name, ''),
             nodes.segment_id || ': ' || automatic_names.automatic_name,
             'segment ' || nodes.segment_id
-        ) as varchar) as name,
+        ) as string) as name,
         cast(
             coalesce(nullif(labels.color, ''), {{ segscope_segment_color('nodes.segment_id') }})
-            as varchar
+            as string
         ) as color,
-        cast(labels.description as varchar) as description,
-        cast(key_observations.key_observations as varchar) as key_observations,
+        cast(labels.description as string) as description,
+        cast(key_observations.key_observations as string) as key_observations,
         fidelity.surrogate_f1,
         fidelity.split_macro_f1 as surrogate_split_macro_f1,
         stability.bootstrap_jaccard,
         stability.stability_status,
         stability.seed_ari,
         stability.cohort_jaccard_min,
-        cast(nodes.model_version as varchar) as model_version
+        cast(nodes.model_version as string) as model_version
     from nodes
     left join fidelity on nodes.segment_id = fidelity.segment_id
     left join stability on nodes.segment_id = stability.segment_id

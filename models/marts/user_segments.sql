@@ -84,20 +84,20 @@ final as (
 
     select
         cast(everyone.user_id as {{ var('segscope_user_key_type') }}) as user_id,
-        cast(everyone.segment_id as varchar) as segment_id,
-        cast(everyone.top_segment_id as varchar) as top_segment_id,
-        cast(everyone.segment_path as varchar) as segment_path,
+        cast(everyone.segment_id as string) as segment_id,
+        cast(everyone.top_segment_id as string) as top_segment_id,
+        cast(everyone.segment_path as string) as segment_path,
         cast(everyone.depth as integer) as depth,
-        cast(segments.name as varchar) as segment_name,
+        cast(segments.name as string) as segment_name,
         cast(everyone.confidence as double) as confidence,
         cast(everyone.is_outlier as boolean) as is_outlier,
         cast(everyone.is_noise as boolean) as is_noise,
         cast(everyone.in_fit_sample as boolean) as in_fit_sample,
-        cast(everyone.model_version as varchar) as model_version,
-        cast(everyone.assigned_by as varchar) as assigned_by,
+        cast(everyone.model_version as string) as model_version,
+        cast(everyone.assigned_by as string) as assigned_by,
         cast(everyone.assigned_at as timestamp) as assigned_at
     from everyone
-    left join segments on cast(everyone.segment_id as varchar) = segments.segment_id
+    left join segments on cast(everyone.segment_id as string) = segments.segment_id
 
 )
 

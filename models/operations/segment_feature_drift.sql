@@ -61,9 +61,8 @@ edges as (
 
     select
         feature_name,
-        list_distinct(
-            quantile_cont(feature_value, [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9])
-        ) as cut_points
+        {{ segscope_distinct_quantiles(
+            'feature_value', [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]) }} as cut_points
     from feature_values
     where population = 'fitted'
     group by feature_name
@@ -75,8 +74,7 @@ binned as (
     select
         feature_values.population,
         feature_values.feature_name,
-        len(list_filter(edges.cut_points, lambda cut: cut < feature_values.feature_value))
-            as bin
+        {{ segscope_count_below('edges.cut_points', 'feature_values.feature_value') }} as bin
     from feature_values
     inner join edges on feature_values.feature_name = edges.feature_name
 
@@ -112,7 +110,7 @@ psi_terms as (
 final as (
 
     select
-        cast(feature_name as varchar) as feature_name,
+        cast(feature_name as string) as feature_name,
         cast(sum(n_fitted) as bigint) as n_users_fitted,
         cast(sum(n_scored) as bigint) as n_users_scored,
         cast(count(*) as integer) as n_bins,

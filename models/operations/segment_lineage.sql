@@ -23,16 +23,16 @@ fit as (
 final as (
 
     select
-        cast(lineage.segment_id as varchar) as segment_id,
+        cast(lineage.segment_id as string) as segment_id,
         cast(lineage.depth as integer) as depth,
-        cast(lineage.status as varchar) as status,
-        cast(nullif(lineage.previous_segment_ids, '') as varchar) as previous_segment_ids,
-        cast(nullif(lineage.next_segment_ids, '') as varchar) as next_segment_ids,
+        cast(lineage.status as string) as status,
+        cast(nullif(lineage.previous_segment_ids, '') as string) as previous_segment_ids,
+        cast(nullif(lineage.next_segment_ids, '') as string) as next_segment_ids,
         cast(lineage.jaccard as double) as jaccard,
         cast(lineage.n_users_previous as bigint) as n_users_previous,
         cast(lineage.n_users_next as bigint) as n_users_next,
-        cast(fit.previous_model_version as varchar) as previous_model_version,
-        cast(fit.model_version as varchar) as model_version
+        cast(fit.previous_model_version as string) as previous_model_version,
+        cast(fit.model_version as string) as model_version
     from lineage
     cross join fit
 

@@ -22,16 +22,16 @@ fit as (
 final as (
 
     select
-        cast(migrations.previous_segment_id as varchar) as previous_segment_id,
-        cast(migrations.segment_id as varchar) as segment_id,
+        cast(migrations.previous_segment_id as string) as previous_segment_id,
+        cast(migrations.segment_id as string) as segment_id,
         cast(migrations.n_users as bigint) as n_users,
         cast(
             migrations.n_users
             / sum(migrations.n_users) over (partition by migrations.previous_segment_id)
             as double
         ) as share_of_previous_segment,
-        cast(fit.previous_model_version as varchar) as previous_model_version,
-        cast(fit.model_version as varchar) as model_version
+        cast(fit.previous_model_version as string) as previous_model_version,
+        cast(fit.model_version as string) as model_version
     from migrations
     cross join fit
 

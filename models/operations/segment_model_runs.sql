@@ -95,14 +95,14 @@ checks as (
 final as (
 
     select
-        cast(fit.model_version as varchar) as model_version,
-        cast(fit.previous_model_version as varchar) as previous_model_version,
+        cast(fit.model_version as string) as model_version,
+        cast(fit.previous_model_version as string) as previous_model_version,
         cast(fit.fitted_at as timestamp) as fitted_at,
-        cast(fit.config_hash as varchar) as config_hash,
-        cast(fit.feature_hash as varchar) as feature_hash,
+        cast(fit.config_hash as string) as config_hash,
+        cast(fit.feature_hash as string) as feature_hash,
         cast(fit.random_state as bigint) as random_state,
-        cast(fit.library_versions as varchar) as library_versions,
-        cast(fit.params as varchar) as params,
+        cast(fit.library_versions as string) as library_versions,
+        cast(fit.params as string) as params,
         cast(fit.n_users as bigint) as n_users,
         cast(tree_shape.n_segments as bigint) as n_segments,
         cast(tree_shape.n_leaves as bigint) as n_leaves,

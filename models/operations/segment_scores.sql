@@ -38,13 +38,13 @@ final as (
 
     select
         cast(user_id as {{ var('segscope_user_key_type') }}) as user_id,
-        cast(segment_id as varchar) as segment_id,
-        cast(top_segment_id as varchar) as top_segment_id,
-        cast(segment_path as varchar) as segment_path,
+        cast(segment_id as string) as segment_id,
+        cast(top_segment_id as string) as top_segment_id,
+        cast(segment_path as string) as segment_path,
         cast(depth as integer) as depth,
         cast(confidence as double) as confidence,
         cast(is_outlier as boolean) as is_outlier,
-        cast(model_version as varchar) as model_version,
+        cast(model_version as string) as model_version,
         cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp) as scored_at
     from new_scores
 

@@ -45,7 +45,7 @@ final as (
 
     select
         cast(weekly.signup_week as date) as signup_week,
-        cast(weekly.top_segment_id as varchar) as top_segment_id,
+        cast(weekly.top_segment_id as string) as top_segment_id,
         cast(weekly.n_users as bigint) as n_users,
         cast(weekly.n_users_scored as bigint) as n_users_scored,
         cast(sum(weekly.n_users) over (partition by weekly.signup_week) as bigint)

@@ -37,7 +37,7 @@ observed as (
     select
         '{{ kind }}' as found_in,
         '{{ name }}' as name,
-        lower('{{ text | replace("'", "''") }}') as text
+        lower({{ segscope_sql_string(text) }}) as text
     {% if not loop.last %}union all{% endif %}
     {% else -%}
     select 'nothing' as found_in, '' as name, '' as text
