@@ -64,8 +64,10 @@ def test_every_model_test_and_unit_test_passes_on_spark(both_engines):
     _, _, spark, results = both_engines
     assert spark.returncode == 0, (spark.stdout + spark.stderr)[-8000:]
     statuses = {r["unique_id"]: r["status"] for r in results}
+    # exposures only document what reads the marts: dbt does nothing for them
     bad = {node: status for node, status in statuses.items()
-           if status not in ("success", "pass", "warn")}
+           if status not in ("success", "pass", "warn")
+           and not (node.startswith("exposure.") and status == "no-op")}
     assert not bad, bad
     python_models = [n for n in statuses if n.startswith("model.segscope.segmentation_")]
     assert len(python_models) >= 17
