@@ -23,5 +23,5 @@ def model(dbt, session):
     return output(session, reuse_in_apply_mode(
         meta["segscope_mode"], persisted(session, dbt.this), fit,
         lambda: check_stability(fit, fitted_rows(fit, features),
-                                fitted_rows(fit, windows)[["user_id", "signed_up_at"]],
+                                fitted_rows(fit, windows, "user_id")[["user_id", "signed_up_at"]],
                                 meta["segscope_stability"])))

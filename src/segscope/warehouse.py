@@ -488,14 +488,14 @@ def new_user_scores(fit, features):
     return score_distributed(new, result.tree, version, SCORE_COLUMNS)
 
 
-def fitted_rows(fit: pd.DataFrame, relation) -> pd.DataFrame:
-    """The rows of ``relation`` (keyed by user) the explainer and the stability checks read:
-    all of them on DuckDB; on Spark those of the users the fit saw, collected to the driver."""
+def fitted_rows(fit: pd.DataFrame, relation, column: str | None = None) -> pd.DataFrame:
+    """The rows of ``relation`` the explainer and the stability checks read: all of them on
+    DuckDB; on Spark those of the users the fit saw (``column`` holds the user key: the fit's
+    key by default), collected to the driver."""
     if not is_spark(relation):
         return relation.df()
     from segscope.spark.frames import rows_of
 
     _, result = load_result(fit)
     key = result.tree.preprocessor_.key
-    column = key if key in relation.columns else relation.columns[0]
-    return rows_of(relation, column, result.assignments[key].to_numpy())
+    return rows_of(relation, column or key, result.assignments[key].to_numpy())

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -37,6 +38,16 @@ def _spark_table(spark_dir: Path, schema: str, table: str) -> pd.DataFrame:
     return pq.read_table(spark_dir / "tables" / f"{schema}.db" / table).to_pandas()
 
 
+@dataclass
+class Builds:
+    project: object  # tests/python/conftest.FixtureProject, built on DuckDB
+    spark_dir: Path  # SEGSCOPE_SPARK_DIR of the Spark build
+    spark: subprocess.CompletedProcess
+    results: list[dict]  # the Spark build's run_results
+    env: dict
+    variables: dict
+
+
 @pytest.fixture(scope="module")
 def both_engines(tmp_path_factory, project_class):
     project = project_class(tmp_path_factory.mktemp("spark-build") / "project")
@@ -52,18 +63,22 @@ def both_engines(tmp_path_factory, project_class):
     load = subprocess.run([str(SEGSCOPE), "spark", "load", "--db", str(project.db)],
                           cwd=project.root, env=env, capture_output=True, text=True)
     assert load.returncode == 0, load.stdout + load.stderr
-    spark = subprocess.run(
-        [str(SEGSCOPE), "spark", "build", "--project-dir", str(project.root),
-         "--profiles-dir", str(project.root), "--vars", json.dumps(variables)],
-        cwd=project.root, env=env, capture_output=True, text=True)
+    spark = _spark_build(project.root, env, variables)
     results = json.loads((project.root / "target" / "run_results.json").read_text())["results"]
-    return project, spark_dir, spark, results
+    return Builds(project, spark_dir, spark, results, env, variables)
+
+
+def _spark_build(root: Path, env: dict, variables: dict, *args: str):
+    return subprocess.run(
+        [str(SEGSCOPE), "spark", "build", "--project-dir", str(root), "--profiles-dir",
+         str(root), "--vars", json.dumps(variables), *args],
+        cwd=root, env=env, capture_output=True, text=True)
 
 
 def test_every_model_test_and_unit_test_passes_on_spark(both_engines):
-    _, _, spark, results = both_engines
+    spark = both_engines.spark
     assert spark.returncode == 0, (spark.stdout + spark.stderr)[-8000:]
-    statuses = {r["unique_id"]: r["status"] for r in results}
+    statuses = {r["unique_id"]: r["status"] for r in both_engines.results}
     # exposures only document what reads the marts: dbt does nothing for them
     bad = {node: status for node, status in statuses.items()
            if status not in ("success", "pass", "warn")
@@ -75,10 +90,9 @@ def test_every_model_test_and_unit_test_passes_on_spark(both_engines):
 
 
 def test_spark_finds_the_segments_duckdb_finds(both_engines):
-    project, spark_dir, _, _ = both_engines
-    with duckdb.connect(str(project.db), read_only=True) as con:
+    with duckdb.connect(str(both_engines.project.db), read_only=True) as con:
         duck = con.sql("select user_id, segment_id, top_segment_id from user_segments").df()
-    spark = _spark_table(spark_dir, "segscope", "user_segments")
+    spark = _spark_table(both_engines.spark_dir, "segscope", "user_segments")
     assert len(spark) == len(duck)
     both = duck.merge(spark, on="user_id", suffixes=("_duckdb", "_spark"))
     assert len(both) == len(duck)
@@ -90,7 +104,7 @@ def test_spark_finds_the_segments_duckdb_finds(both_engines):
 
 
 def test_spark_scored_the_users_outside_the_fit_sample_on_the_workers(both_engines):
-    _, spark_dir, _, _ = both_engines
+    spark_dir = both_engines.spark_dir
     assignments = _spark_table(spark_dir, "segscope", "segmentation_assignments")
     assert assignments["in_fit_sample"].sum() == FIT_SAMPLE_SIZE
     assert (~assignments["in_fit_sample"]).sum() == len(assignments) - FIT_SAMPLE_SIZE > 0
@@ -98,3 +112,24 @@ def test_spark_scored_the_users_outside_the_fit_sample_on_the_workers(both_engin
     top = segments[segments["depth"] == 1]
     assert top["n_users"].sum() == len(assignments)
     assert top["share_of_users"].sum() == pytest.approx(1.0)
+
+
+def test_apply_mode_on_spark_keeps_the_persisted_fit(both_engines):
+    """Runs last: it rebuilds the Spark tables. A model reads its own previous table (the
+    swap-in materialization keeps it until the new one is complete)."""
+    spark_dir = both_engines.spark_dir
+    fit_before = _spark_table(spark_dir, "segscope", "segmentation_fit")
+    users_before = _spark_table(spark_dir, "segscope", "user_segments")
+    applied = _spark_build(both_engines.project.root, both_engines.env,
+                           {**both_engines.variables, "segscope_mode": "apply"},
+                           "--select", "segmentation_fit+")
+    assert applied.returncode == 0, (applied.stdout + applied.stderr)[-8000:]
+    fit_after = _spark_table(spark_dir, "segscope", "segmentation_fit")
+    assert fit_after["model_version"].tolist() == fit_before["model_version"].tolist()
+    assert fit_after["fitted_at"].tolist() == fit_before["fitted_at"].tolist()
+    assert len(_spark_table(spark_dir, "segscope", "segment_scores")) == 0
+    users_after = _spark_table(spark_dir, "segscope", "user_segments")
+    both = users_before.merge(users_after, on="user_id", suffixes=("_before", "_after"))
+    assert len(both) == len(users_before) == len(users_after)
+    assert (both["segment_id_before"] == both["segment_id_after"]).all()
+    assert (users_after["assigned_by"] == "fit").all()
