@@ -36,9 +36,9 @@ def prepare_environment() -> None:
     """Before the JVM starts: Python workers (mapInPandas) must run this interpreter, which has
     segscope and its libraries; without it they start the system python3."""
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
     # pyspark 4.3 warns on pandas 3 at every conversion; what segscope uses works (tested)
     warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas")
-    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
     # one local machine: do not resolve the host name to a network address
     if os.environ.get("SEGSCOPE_SPARK_MASTER", "local[2]").startswith("local"):
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
