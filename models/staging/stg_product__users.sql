@@ -1,3 +1,5 @@
+-- the vars are checked while the project parses, before any SQL runs
+{{ segscope_check_vars() }}
 {% if var('segscope_users_table') is not none -%}
     {{ segscope_check_source_mapping('users') }}
 {%- endif %}
