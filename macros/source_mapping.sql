@@ -139,3 +139,25 @@
         {%- endif -%}
     {%- endif -%}
 {% endmacro %}
+
+
+{% macro segscope_mapped_source_columns(upstream_names) %}
+    {#-
+        (var, role, raw column) for every mapped column of the raw tables among upstream_names
+        (the names of a model's upstream resources): what the model's data really comes from.
+    -#}
+    {%- set found = [] -%}
+    {%- for entity in ('events', 'users', 'items') if entity in upstream_names -%}
+        {%- set columns_var = 'segscope_' ~ entity ~ '_columns' -%}
+        {%- for role, column in segscope_mapping(entity).items() if column is not none -%}
+            {%- do found.append((columns_var, role, column)) -%}
+        {%- endfor -%}
+        {%- if entity == 'users' and var('segscope_users_table') is not none -%}
+            {%- for attribute, column in var('segscope_user_attributes').items()
+                if column is not none -%}
+                {%- do found.append(('segscope_user_attributes', attribute, column)) -%}
+            {%- endfor -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(found) }}
+{% endmacro %}

@@ -1,7 +1,9 @@
 {#-
     Gate: nothing in the model comes from an off-limits column or relation (seed leakage_rules).
-    It checks the columns the model really has, the expression of every catalog feature, and
-    every relation upstream of it; each failing row names what leaked, where, and why.
+    It checks the columns the model really has, the expression of every catalog feature, every
+    relation upstream of it, and the raw column behind every role and attribute of the raw
+    tables upstream (a renamed outcome is still an outcome); each failing row names what
+    leaked, where, and why.
 -#}
 {% test segscope_no_leakage(model, rules) %}
 
@@ -14,8 +16,12 @@
     {%- for column in node.columns.values() if column.meta.get('feature') -%}
         {%- do observed.append(('expression', column.name, column.meta.feature.expression)) -%}
     {%- endfor -%}
-    {%- for name in segscope_upstream_names(node.unique_id) -%}
+    {%- set upstream = segscope_upstream_names(node.unique_id) -%}
+    {%- for name in upstream -%}
         {%- do observed.append(('relation', name, name)) -%}
+    {%- endfor -%}
+    {%- for mapped_var, role, column in segscope_mapped_source_columns(upstream) -%}
+        {%- do observed.append(('source_column', mapped_var ~ '.' ~ role, column)) -%}
     {%- endfor -%}
 {%- endif -%}
 
@@ -58,11 +64,11 @@ violations as (
     inner join rules
         on
             (
-                observed.found_in = 'column'
+                observed.found_in in ('column', 'source_column')
                 and rules.rule_kind = 'column' and observed.text = rules.pattern
             )
             or (
-                observed.found_in = 'column'
+                observed.found_in in ('column', 'source_column')
                 and rules.rule_kind = 'column_pattern' and observed.text like rules.pattern
             )
             or (

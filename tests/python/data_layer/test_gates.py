@@ -107,14 +107,62 @@ def test_leaky_feature_stops_the_build(project):
     )
     attributes = {"country": "country", "device": "device",
                   "acquisition_channel": "acquisition_channel", "is_paying": "is_paying"}
-    result = project.build_data_layer(vars={"segscope_user_attributes": attributes})
+    leaky = {"segscope_user_attributes": attributes}
+    # the raw column is caught at staging, before anything is built from it
+    result = project.build_data_layer(vars=leaky)
+    assert_stopped_at(result, "gate_stg_product__users_no_leakage", ("users", "leakage"),
+                      downstream="user_features")
+    # past that gate, the features' own gate still sees the column and the expression
+    result = project.build_data_layer("--exclude", "gate_stg_product__users_no_leakage",
+                                      vars=leaky)
     gate = "gate_user_features_no_leakage"
     assert_stopped_at(result, gate, ("user_features", "leakage"), downstream="feature_catalog")
     leaks = {(row[1], row[2]) for row in project.failures_of(gate)}
     assert ("column", "is_paying") in leaks
     assert ("expression", "is_paying") in leaks
+    assert ("source_column", "segscope_user_attributes.is_paying") in leaks
     reasons = " ".join(row[5] for row in project.failures_of(gate))
     assert "outcome" in reasons
+
+
+ALIASED = {"segscope_user_attributes": {"country": "is_paying", "device": "plan",
+                                        "acquisition_channel": "acquisition_channel"}}
+
+
+def test_an_outcome_under_an_attribute_name_stops_the_build(project):
+    """country: is_paying makes the outcome a feature called country: the gate reads the raw
+    column behind the name, stops before user_features is replaced, and names the var."""
+    assert project.build_data_layer().returncode == 0
+    features_before = project.query("select * from user_features order by user_id")
+
+    result = project.build_data_layer(vars=ALIASED)
+    gate = "gate_stg_product__users_no_leakage"
+    assert_stopped_at(result, gate, ("users", "leakage"), downstream="user_features")
+    leaks = {(row[2], row[4]) for row in project.failures_of(gate)}
+    assert ("segscope_user_attributes.country", "is_paying") in leaks
+    assert ("segscope_user_attributes.device", "plan") in leaks
+    assert project.query("select * from user_features order by user_id") == features_before
+
+
+def test_an_aliased_outcome_is_caught_by_the_features_gate_too(project):
+    result = project.build_data_layer("--exclude", "gate_stg_product__users_no_leakage",
+                                      vars=ALIASED)
+    gate = "gate_user_features_no_leakage"
+    assert_stopped_at(result, gate, ("user_features", "leakage"), downstream="feature_catalog")
+    leaks = {(row[1], row[2]) for row in project.failures_of(gate)}
+    assert ("source_column", "segscope_user_attributes.country") in leaks
+    assert ("column", "country") not in leaks
+
+
+def test_an_outcome_in_an_event_role_stops_the_build(project):
+    project.execute("alter table raw.events rename column duration_seconds to revenue_cents")
+    columns = {"event_id": "event_id", "user_id": "user_id", "occurred_at": "occurred_at",
+               "event_name": "event_name", "item_id": "item_id", "value": "revenue_cents"}
+    result = project.build_data_layer(vars={"segscope_events_columns": columns})
+    gate = "gate_stg_product__events_no_leakage"
+    assert_stopped_at(result, gate, ("events", "leakage"), downstream="user_features")
+    assert {(row[2], row[4]) for row in project.failures_of(gate)} == {
+        ("segscope_events_columns.value", "%revenue%")}
 
 
 def test_events_after_the_window_stop_the_build(project):
