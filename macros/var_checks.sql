@@ -27,6 +27,7 @@
         'segscope_orphan_share_error': ('number', {'low': 0, 'high': 1}),
         'segscope_max_hours_before_signup': ('number', {'low': 0, 'high': 87840}),
         'segscope_future_tolerance_hours': ('number', {'low': 0, 'high': 87840}),
+        'segscope_value_max_abs': ('number', {'low': 0, 'low_open': true, 'high': 1.0e+300}),
         'segscope_items_top_n': ('number', {'low': 1, 'high': 1000000, 'integer': true}),
         'segscope_items_min_users': ('number', {'low': 1, 'high': 1000000000, 'integer': true}),
         'segscope_items_min_lift': ('number', {'low': 1, 'high': 1000000}),

@@ -29,7 +29,8 @@ renamed as (
         {{ segscope_mapped_column('events', 'event_name', dbt.type_string()) }} as event_name,
         {{ segscope_mapped_column('events', 'occurred_at', dbt.type_timestamp()) }} as occurred_at,
         {{ segscope_mapped_column('events', 'item_id', dbt.type_string()) }} as item_id,
-        {{ segscope_mapped_column('events', 'value', dbt.type_float()) }} as event_value
+        -- in double: a 32-bit float would overflow on a big value before any gate saw it
+        {{ segscope_mapped_column('events', 'value', 'double') }} as event_value
 
     from source
 

@@ -3,6 +3,8 @@ that gate, the failure names the table, the column and the rule, and nothing dow
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
 RAW_DEFECTS = [
@@ -204,3 +206,78 @@ def test_a_user_twice_in_user_features_stops_the_build(project):
     result = project.build_data_layer()
     gate = "gate_user_features_one_row_per_eligible_user"
     assert_stopped_at(result, gate, ("user_features", "one_row_per"), downstream="feature_catalog")
+
+
+@pytest.fixture(scope="module")
+def built_db(tmp_path_factory, demo_raw, project_class):
+    """The demo warehouse with the data layer built once: the previous features every
+    pre-fit gate must leave as they were."""
+    built = project_class(tmp_path_factory.mktemp("built") / "project")
+    shutil.copy(demo_raw, built.db)
+    result = built.build_data_layer()
+    assert result.returncode == 0, result.output
+    return built.db
+
+
+KEEP_30_USERS = [
+    "delete from raw.users where user_id not in (select user_id from raw.users "
+    "order by user_id limit 30)",
+    "delete from raw.events where user_id not in (select user_id from raw.users)",
+]
+TEXT_KEYS = [
+    "alter table raw.users alter column user_id type varchar",
+    "alter table raw.events alter column user_id type varchar",
+    "update raw.users set user_id = 'u' || user_id",
+    "update raw.events set user_id = 'u' || user_id",
+]
+PRE_FIT_DEFECTS = [
+    pytest.param(["update raw.events set duration_seconds = 'nan'::double "
+                  "where event_id % 50 = 0"], {},
+                 "gate_stg_product__events_event_value_finite_within_range", "nan",
+                 "segscope_value_max_abs", id="NaN in the value role"),
+    pytest.param(["update raw.events set duration_seconds = 'inf'::double "
+                  "where event_id % 50 = 0"], {},
+                 "gate_stg_product__events_event_value_finite_within_range", "inf",
+                 "segscope_value_max_abs", id="infinity in the value role"),
+    pytest.param(["update raw.events set duration_seconds = 1e300 where event_id % 50 = 0"], {},
+                 "gate_stg_product__events_event_value_finite_within_range", "1e+300",
+                 "absolute value at most 1000000000000", id="1e300 in the value role"),
+    pytest.param(KEEP_30_USERS, {},
+                 "gate_int_users__observation_windows_enough_users_to_fit", "100",
+                 "segscope_segmentation.min_child_size", id="30 eligible users"),
+    pytest.param(["delete from raw.events"], {},
+                 "gate_stg_product__events_not_empty", "no rows",
+                 "segscope_events_table", id="no events"),
+    pytest.param(["update raw.users set signed_up_at = signed_up_at - interval 30 day"], {},
+                 "gate_int_events__in_window_not_empty", "no event",
+                 "segscope_window_days", id="no event in any window"),
+    pytest.param([], {"segscope_window_mode": "fixed", "segscope_window_start": "2026-01-01",
+                      "segscope_window_cutoff": "2026-01-15"},
+                 "gate_int_users__observation_windows_enough_users_to_fit", "0",
+                 "segscope_window_", id="nobody signed up before the window closes"),
+    pytest.param(TEXT_KEYS, {},
+                 "gate_stg_product__users_user_id_fits_segscope_user_key_type", "VARCHAR",
+                 "set segscope_user_key_type: string", id="text keys, bigint key type"),
+]
+
+
+@pytest.mark.parametrize(("defect", "bad_vars", "gate", "shown", "rule"), PRE_FIT_DEFECTS)
+def test_what_the_fit_would_choke_on_stops_the_build_first(
+        project, built_db, defect, bad_vars, gate, shown, rule):
+    shutil.copy(built_db, project.db)
+    features = "select * from user_features order by user_id"
+    before = project.query(features)
+    project.execute(*defect)
+    result = project.build_data_layer(vars=bad_vars or None)
+    assert_stopped_at(result, gate, (), downstream="user_features")
+    stored = " ".join(str(value) for row in project.failures_of(gate) for value in row)
+    assert shown in stored.lower() or shown in stored, stored
+    assert rule in stored, stored
+    assert project.query(features) == before, "the previous features stay as they were"
+
+
+def test_text_keys_build_with_the_string_key_type(project):
+    project.execute(*TEXT_KEYS)
+    result = project.build_data_layer(vars={"segscope_user_key_type": "string"})
+    assert result.returncode == 0, result.output
+    assert project.query("select count(*) from user_features where user_id like 'u%'")[0][0] > 0
