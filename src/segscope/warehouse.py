@@ -194,9 +194,11 @@ def fit_segmentation(features: pd.DataFrame, catalog: pd.DataFrame | None,
     ``population_keys``: every user's key when ``features`` is a sample of them (Spark); the
     others are then left to be scored where they are (``unscored_keys``).
 
-    A bad parameter or unusable input raises ValueError naming `source` (the table), the column
-    and the rule, before anything is returned: dbt then keeps the previous tables."""
+    A bad parameter raises ValueError naming var segscope_segmentation; unusable input names
+    `source` (the table), the column and the rule; both before anything is returned, so dbt
+    keeps the previous tables."""
     params = dict(params or {})
+    checked_params(params)
     key = params.get("key", "user_id")
     if key not in features.columns:
         raise ValueError(f"{source} has no key column {key!r} (param 'key'); "
@@ -224,18 +226,25 @@ def fit_segmentation(features: pd.DataFrame, catalog: pd.DataFrame | None,
                       library_versions=library_versions())
 
 
+def checked_params(params: dict | None) -> dict:
+    """The engine's parameters resolved; a bad one raises naming var segscope_segmentation,
+    where they are set (not the table they would fit)."""
+    try:
+        return resolve_params(params)
+    except ValueError as error:
+        raise ValueError(f"var segscope_segmentation: {error}") from error
+
+
 def fit_relation(features, catalog, params: dict | None, source: str,
                  previous: PublishedSegments | None = None) -> pd.DataFrame:
     """fit_segmentation on the tables dbt handed the model: all users on DuckDB; on Spark the
-    users the fit samples, collected to the driver."""
+    users the fit samples, collected to the driver. The parameters are checked before any
+    row is read."""
+    resolved = checked_params(params)
     if not is_spark(features):
         return fit_segmentation(features.df(), catalog.df(), params, source, previous)
     from segscope.spark.frames import fit_sample
 
-    try:
-        resolved = resolve_params(params)
-    except ValueError as error:
-        raise ValueError(f"segmentation of {source}: {error}") from error
     key = resolved["key"]
     if key not in features.columns:
         raise ValueError(f"{source} has no key column {key!r} (param 'key'); "
