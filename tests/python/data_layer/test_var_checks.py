@@ -141,7 +141,7 @@ def accepted_cases() -> list[tuple[str, object]]:
                     ("segscope_window_start", "2024-02-29"), ("segscope_items_min_lift", 1)]
 
 
-def verdicts(cases: list[tuple[str, object]], chunk_bytes: int = 100_000) -> list:
+def verdicts(cases: list[tuple[str, object]], db: Path, chunk_bytes: int = 100_000) -> list:
     """What the project's own check says of each (var, value), in as few `dbt run-operation`s
     as the command line allows; no SQL runs."""
     chunks, chunk, size = [], [], 0
@@ -155,7 +155,7 @@ def verdicts(cases: list[tuple[str, object]], chunk_bytes: int = 100_000) -> lis
     chunks.append(chunk)
     out = []
     env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "0",
-           "SEGSCOPE_DB": str(PROJECT_ROOT / "target" / "var_checks.duckdb")}
+           "SEGSCOPE_DB": str(db)}
     for chunk in chunks:
         done = subprocess.run(
             [str(DBT), "run-operation", "segscope_check_var_values", "--project-dir",
@@ -170,10 +170,10 @@ def verdicts(cases: list[tuple[str, object]], chunk_bytes: int = 100_000) -> lis
 
 
 @pytest.fixture(scope="module")
-def judged():
+def judged(tmp_path_factory):
     groups = {"fuzz": fuzz_cases(), "injection": injection_cases(), "accepted": accepted_cases()}
     flat = [case for cases in groups.values() for case in cases]
-    said = iter(verdicts(flat))
+    said = iter(verdicts(flat, tmp_path_factory.mktemp("var_checks") / "unused.duckdb"))
     return {group: [(name, value, next(said)) for name, value in cases]
             for group, cases in groups.items()}
 
