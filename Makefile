@@ -14,7 +14,8 @@ export NUMBA_CACHE_DIR ?= $(CURDIR)/.cache/numba
 TEST_DB := target/test/segscope.duckdb
 
 .PHONY: install install-spark java browser demo report movielens test test-spark lint pytest \
-	dbt-test bench bench-data-layer bench-segmentation bench-baseline bench-spark clean
+	dbt-test bench bench-data-layer bench-segmentation bench-baseline bench-spark bench-quality \
+	clean
 
 install: $(BIN)/.installed
 
@@ -100,6 +101,14 @@ bench-segmentation: install
 # segscope vs a naive UMAP + HDBSCAN + SHAP on all rows, and a build's fixed start-up cost
 bench-baseline: install
 	$(BIN)/python benchmarks/bench_baseline.py
+
+# segscope's defaults and the usual baselines against planted labels and null controls, 5 seeds
+# each (QUALITY_ARGS=... passes options: --only, --methods, --seeds, --size, --jobs, --no-write,
+# --segscope-params)
+QUALITY_ARGS ?= --jobs 2
+
+bench-quality: install
+	$(BIN)/python benchmarks/bench_quality.py $(QUALITY_ARGS)
 
 # 1M demo users on local Spark against DuckDB (SPARK_USERS=... for another size)
 bench-spark: install-spark
