@@ -34,7 +34,7 @@ dbscan_min_samples             None
 split_min_silhouette           0.1          floor on silhouette * (1 - noise share)
 split_null_margin              0.05         required margin over the null reference
 split_min_stability            0.8          ARI of the split against a reseeded subsample refit
-null_reference                 "both"       "both" | "permute" | "gaussian" | "none"
+null_reference                 "both"       "both" | "permute" | "gaussian" | "copula" | "none"
 null_sample_size               2000
 silhouette_sample_size         2000
 stability_sample_size          2000

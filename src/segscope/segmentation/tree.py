@@ -24,9 +24,13 @@ A node is split into the clusters its clusterer chose only when all of these hol
   columns of a categorical move together), which keeps each marginal and destroys
   joint structure; ``"gaussian"`` draws from a Gaussian with the
   node's mean and covariance (keeps correlation, destroys non-Gaussian shape);
-  The null sweep skips stability and uses 3 KMeans restarts instead of 10.
-  ``"both"`` (default) requires beating both, so neither a lumpy single column nor
-  an elongated blob passes for a segment; ``"none"`` skips the check;
+  ``"copula"`` draws a Gaussian copula on the node's rank correlation whose columns
+  take the node's own values (keeps zero-inflated and skewed marginals and their
+  correlation: one correlated count population is not split; stricter, it also
+  refuses some real segments, see BENCHMARKS.md). The null sweep skips stability
+  and uses 3 KMeans restarts instead of 10.
+  ``"both"`` (default) requires beating permute and gaussian, so neither a lumpy
+  single column nor an elongated blob passes for a segment; ``"none"`` skips the check;
 * the split is **stable**: a fresh reducer and the candidate refitted with another
   seed on a random subsample (at most ``stability_sample_size`` rows and 80% of the
   node) agree with the node's labels with ARI >= ``split_min_stability``. Candidates
@@ -79,6 +83,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from scipy.stats import norm, rankdata
 from sklearn.base import BaseEstimator, clone
 from sklearn.neighbors import KNeighborsClassifier
 
@@ -95,7 +100,7 @@ from .preprocess import Preprocessor
 from .reducers import PCAReducer
 
 NOISE_POLICIES = ("nearest", "unassigned")
-NULL_REFERENCES = ("both", "permute", "gaussian", "none")
+NULL_REFERENCES = ("both", "permute", "gaussian", "copula", "none")
 ROOT = "root"
 OUTLIER_SEGMENT = "-1"
 
@@ -187,6 +192,40 @@ def _set_if(est, **params):
     return est
 
 
+def null_sample(Z: np.ndarray, kind: str, rng: np.random.Generator, groups) -> np.ndarray:
+    """A structureless copy of ``Z`` (rows x features) of the same shape.
+
+    ``gaussian``: one Gaussian with Z's mean and covariance (keeps correlation, loses
+    every non-Gaussian shape); ``copula``: a Gaussian copula on Z's rank correlation whose
+    columns are drawn from Z's own values (keeps each marginal, zero-inflated or skewed,
+    and the correlation; loses clusters); ``permute``: every feature permuted on its own
+    (keeps marginals, loses correlation). ``groups``: column lists that move together
+    (the one-hot columns of a categorical).
+    """
+    n = len(Z)
+    if kind == "gaussian":
+        cov = np.atleast_2d(np.cov(Z, rowvar=False))
+        return rng.multivariate_normal(Z.mean(axis=0), cov, size=n, method="eigh")
+    out = np.empty_like(Z)
+    if kind == "permute":
+        for cols in groups:
+            out[:, cols] = Z[rng.permutation(n)][:, cols]
+        return out
+    singles = [g[0] for g in groups if len(g) == 1]
+    scores = norm.ppf((rankdata(Z[:, singles], axis=0) - 0.5) / n)
+    with np.errstate(invalid="ignore", divide="ignore"):  # a constant column: no correlation
+        corr = np.atleast_2d(np.corrcoef(scores, rowvar=False))
+    corr = np.nan_to_num(corr, nan=0.0)
+    np.fill_diagonal(corr, 1.0)
+    g = rng.multivariate_normal(np.zeros(len(singles)), corr, size=n, method="eigh")
+    pos = np.clip((norm.cdf(g) * n).astype(np.int64), 0, n - 1)
+    out[:, singles] = np.take_along_axis(np.sort(Z[:, singles], axis=0), pos, axis=0)
+    for cols in groups:
+        if len(cols) > 1:
+            out[:, cols] = Z[rng.permutation(n)][:, cols]
+    return out
+
+
 class SegmentTree(BaseEstimator):
     """Hierarchical user segmentation by recursive reduce-and-cluster.
 
@@ -205,7 +244,7 @@ class SegmentTree(BaseEstimator):
     split_min_silhouette : float, default=0.1
     split_null_margin : float, default=0.05
     split_min_stability : float, default=0.8
-    null_reference : {"both", "permute", "gaussian", "none"}, default="both"
+    null_reference : {"both", "permute", "gaussian", "copula", "none"}, default="both"
     null_sample_size : int, default=2000
     stability_sample_size : int, default=2000
     noise_policy : {"nearest", "unassigned"}, default="nearest"
@@ -550,13 +589,7 @@ class SegmentTree(BaseEstimator):
         best = 0.0
         for kind in kinds:
             rng = np.random.default_rng(derive_seed(nseed, "null", kind))
-            if kind == "permute":
-                Z0 = np.empty_like(Zs)
-                for cols in self._groups:
-                    Z0[:, cols] = Zs[rng.permutation(len(Zs))][:, cols]
-            else:
-                cov = np.atleast_2d(np.cov(Zs, rowvar=False))
-                Z0 = rng.multivariate_normal(Zs.mean(axis=0), cov, size=len(Zs), method="eigh")
+            Z0 = null_sample(Zs, kind, rng, self._groups)
             try:
                 r0 = _set_if(
                     clone(reducer_t), random_state=derive_seed(nseed, "null_reducer", kind)

@@ -13,9 +13,9 @@ from segscope.quality.runner import run_segscope
 SEED = 0
 
 
-def fit(name, size=None):
+def fit(name, size=None, params=None):
     data = load(name, SEED, size)
-    top, leaf = run_segscope(data, SEED)
+    top, leaf = run_segscope(data, SEED, params)
     return data, top, leaf
 
 
@@ -33,6 +33,11 @@ def test_a_null_control_is_one_segment(name):
          "(n=1000, seed 0)")
 def test_one_count_population_without_personas_is_one_segment():
     _, _, leaf = fit("event_counts", 1000)
+    assert pd.unique(leaf).size == 1, f"{pd.unique(leaf).size} segments"
+
+
+def test_the_copula_null_keeps_one_count_population_whole():
+    _, _, leaf = fit("event_counts", 1000, {"null_reference": "copula"})
     assert pd.unique(leaf).size == 1, f"{pd.unique(leaf).size} segments"
 
 

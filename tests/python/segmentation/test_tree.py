@@ -1,7 +1,10 @@
+import numpy as np
 import pytest
+from scipy.stats import spearmanr
 from sklearn.metrics import adjusted_rand_score as ari
 
 from segscope.segmentation import Preprocessor, SegmentTree, segment_users
+from segscope.segmentation.tree import null_sample
 
 from .conftest import make_blob
 
@@ -94,6 +97,19 @@ def test_fit_on_sample_then_score_everyone(planted):
     # the fitted tree scores new users the same way
     pred = res.tree.predict(df.iloc[:300])
     assert ari(pred["segment_id"], a["segment_id"].iloc[:300]) >= 0.95
+
+
+def test_copula_null_keeps_each_column_s_values_and_the_rank_correlation():
+    rng = np.random.default_rng(0)
+    activity = rng.lognormal(0, 1, 3000)
+    counts = rng.poisson(np.outer(activity, [0.3, 1.0, 2.0]))  # zero-inflated, correlated
+    Z = np.column_stack([np.log1p(counts), rng.integers(0, 2, 3000)]).astype(float)
+    Z0 = null_sample(Z, "copula", np.random.default_rng(1), [[0], [1], [2], [3]])
+    for j in range(Z.shape[1]):
+        assert set(np.unique(Z0[:, j])) <= set(np.unique(Z[:, j]))
+        assert abs((Z0[:, j] == 0).mean() - (Z[:, j] == 0).mean()) < 0.03
+    for i, j in [(0, 1), (1, 2), (0, 3)]:
+        assert abs(spearmanr(Z0[:, i], Z0[:, j])[0] - spearmanr(Z[:, i], Z[:, j])[0]) < 0.1
 
 
 @pytest.mark.parametrize("kind", ["gaussian", "uniform"])
