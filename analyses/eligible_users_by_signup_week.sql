@@ -11,7 +11,7 @@ users as (
 
 features as (
 
-    select * from {{ ref('user_features') }}
+    select * from {{ segscope_as_published(ref('user_features')) }}
 
 ),
 

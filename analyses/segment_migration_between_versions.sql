@@ -14,7 +14,7 @@ with
 
 history as (
 
-    select * from {{ ref('user_segment_history') }}
+    select * from {{ segscope_as_published(ref('user_segment_history')) }}
 
 ),
 

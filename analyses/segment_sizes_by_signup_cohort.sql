@@ -7,7 +7,7 @@ with
 
 assignments as (
 
-    select * from {{ ref('user_segments') }}
+    select * from {{ segscope_as_published(ref('user_segments')) }}
 
 ),
 
@@ -19,7 +19,7 @@ windows as (
 
 segments as (
 
-    select * from {{ ref('segments') }}
+    select * from {{ segscope_as_published(ref('segments')) }}
 
 ),
 

@@ -9,25 +9,25 @@ with
 
 assignments as (
 
-    select * from {{ ref('user_segments') }}
+    select * from {{ segscope_as_published(ref('user_segments')) }}
 
 ),
 
 segments as (
 
-    select * from {{ ref('segments') }}
+    select * from {{ segscope_as_published(ref('segments')) }}
 
 ),
 
 explanations as (
 
-    select * from {{ ref('segment_explanations') }}
+    select * from {{ segscope_as_published(ref('segment_explanations')) }}
 
 ),
 
 user_features as (
 
-    select * from {{ ref('user_features') }}
+    select * from {{ segscope_as_published(ref('user_features')) }}
 
 ),
 

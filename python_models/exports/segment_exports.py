@@ -24,4 +24,11 @@ def model(dbt, session):
         "segment_migrations": dbt.ref("segment_migrations"),
         "segment_explained_variance": dbt.ref("segment_explained_variance"),
     }
+    # not exported, but built and tested first: a failure anywhere in the build (which then
+    # publishes nothing, macros/publication.sql) leaves the export as it was too
+    dbt.ref("user_segment_history")
+    dbt.ref("segment_model_runs")
+    dbt.ref("segment_feature_drift")
+    dbt.ref("segment_share_drift")
+    dbt.ref("segmentation_preprocess_log")
     return export_marts(session, marts, meta["segscope_export"], meta["segscope_export_dir"])

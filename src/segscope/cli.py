@@ -10,6 +10,9 @@ from pathlib import Path
 
 import duckdb
 
+# the schema suffix of what a build makes before it publishes it (dbt_project.yml, +schema):
+# the summary lists what BI reads
+UNPUBLISHED_SUFFIX = "_unpublished"
 EXAMPLE_QUERY = """\
 select segments.segment_id, segments.depth, segments.n_users,
        round(100 * segments.share_of_users, 1) as pct_of_users,
@@ -35,7 +38,8 @@ def summary(db: str) -> int:
     try:
         tables = con.sql(
             "select schema_name, table_name, estimated_size from duckdb_tables() "
-            "where schema_name not like '%dbt_test__audit' order by schema_name, table_name"
+            "where schema_name not like '%dbt_test__audit' and not ends_with(schema_name, ?) "
+            "order by schema_name, table_name", params=[UNPUBLISHED_SUFFIX]
         ).fetchall()
         print(f"Warehouse: {path.resolve()}")
         for schema, table, rows in tables:

@@ -160,14 +160,19 @@ class PublishedSegments:
     nodes: list[str]  # every segment id of the tree
 
 
-def published_segments(session, this) -> PublishedSegments | None:
-    """The published user_segments and segments next to ``this`` (dbt.this), or None before
-    the first build. Not segmentation_fit's own last row: a build that died after the fit but
-    before the segment tables never showed that fit to anyone."""
-    schema = (f"{this.schema}" if is_spark(session)
-              else f'"{this.database}"."{this.schema}"')
-    users = _read(session, f"{schema}.user_segments")
-    nodes = _read(session, f"{schema}.segments")
+def published_table(session, this, schema: str, table: str) -> str:
+    """``table`` as BI reads it: in ``schema``, the target schema the build publishes to, of
+    ``this``'s (dbt.this) database. On DuckDB the models build apart until they are published
+    (macros/publication.sql)."""
+    return schema + "." + table if is_spark(session) else f'"{this.database}"."{schema}"."{table}"'
+
+
+def published_segments(session, this, schema: str) -> PublishedSegments | None:
+    """The published user_segments and segments (see published_table), or None before the
+    first build. Not segmentation_fit's own last row: a build that died after the fit but
+    before the segment tables were published never showed that fit to anyone."""
+    users = _read(session, published_table(session, this, schema, "user_segments"))
+    nodes = _read(session, published_table(session, this, schema, "segments"))
     if users is None or nodes is None:
         return None
     versions = users["model_version"].dropna().unique()

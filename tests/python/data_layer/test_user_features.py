@@ -56,7 +56,8 @@ def test_users_without_events_get_the_catalog_defaults(built):
 def test_feature_catalog_lists_every_feature_with_its_hypothesis(built):
     columns = [c for (c,) in built.query(
         "select column_name from information_schema.columns "
-        "where table_name = 'user_features' order by ordinal_position")]
+        "where table_schema = 'main' and table_name = 'user_features' "
+        "order by ordinal_position")]
     catalog = built.query(
         "select feature_name, kind, transform, hypothesis from feature_catalog "
         "order by feature_position"

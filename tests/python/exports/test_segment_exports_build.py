@@ -161,7 +161,8 @@ def test_a_failed_test_upstream_leaves_the_previous_export_untouched(built, tmp_
     shutil.copy(built.db, project.db)
     shutil.copytree(exports_of(built), exports_of(project))
     before = digest(exports_of(project))
-    project.execute("update segmentation_assignments set confidence = 2 "
+    # what the build reads (it publishes to main only at the end)
+    project.execute("update main_unpublished.segmentation_assignments set confidence = 2 "
                     "where user_id = (select min(user_id) from segmentation_assignments)")
 
     result = project.build("--select", "user_segments", "segment_exports")

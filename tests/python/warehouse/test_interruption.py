@@ -8,13 +8,11 @@ are exactly as the previous build left them, and no `__dbt_tmp` or `__dbt_backup
 left behind. The next build, with another seed, succeeds and gives every segment table a new
 model version.
 
-Killed while the segment marts publish (when `segments` starts): the marts are separate tables,
-each replaced in its own transaction, so they do NOT publish together. Each table is whole, of
-one fit: those that finished before the kill (the persisted fit among them) hold the new fit,
-those that had not started the old one, so the warehouse holds tables of two fits until the
-next build. The Parquet export,
-published in one step at the end of a build, still holds the old fit, whole and byte for byte:
-BI reading the export never sees the mix. The next build brings every table to the new fit.
+Killed while the segment marts build (when `segments` starts): they build unpublished and are
+published together only when every node of the build passed (macros/publication.sql), so BI
+still reads the previous build's tables, all of them, and the export too. A mart failing half
+way publishes nothing either; rebuilding only that mart afterwards would publish the new fit
+beside the old segments, and is refused. The next whole build publishes the new fit everywhere.
 """
 
 from __future__ import annotations
@@ -173,11 +171,12 @@ def _no_build_left_running():
 
 
 def started(output: str, model: str) -> bool:
-    return re.search(rf"START \w+ \w+ model main\.{model}\b", output) is not None
+    return re.search(rf"START \w+ \w+ model main_unpublished\.{model}\b", output) is not None
 
 
 def finished(output: str, model: str) -> bool:
-    return re.search(rf"OK created \w+ \w+ model main\.{model}\b", output) is not None
+    return re.search(rf"OK created \w+ \w+ model main_unpublished\.{model}\b",
+                     output) is not None
 
 
 def assert_left_a_write_ahead_log(project) -> None:
@@ -249,7 +248,7 @@ def test_a_build_killed_during_the_fit_leaves_the_previous_segments(project):
     assert_next_build_publishes_a_new_fit(project, vars, old_version)
 
 
-def test_a_build_killed_while_the_marts_publish_leaves_each_table_whole(project):
+def test_a_build_killed_while_the_marts_build_publishes_nothing(project):
     before, export_before = built(project)
     old_version = before["fit_version"]
     vars = another_seed(project)
@@ -258,59 +257,56 @@ def test_a_build_killed_while_the_marts_publish_leaves_each_table_whole(project)
     build.wait_for(lambda: started(build.output, "segments"), "segments START")
     build.kill()
     output = build.output
-    assert_left_a_write_ahead_log(project)
-
-    after = warehouse_state(project)
-    new_version = after["fit_version"]
-    assert new_version != old_version  # the fit finished: the killed run had a new fit
-    done = {t for t in segment_tables(project) if finished(output, t)}
-    not_started = {t for t in segment_tables(project) if not started(output, t)}
-    # segments reads these: they were rebuilt before it started
+    # the killed build had rebuilt the fit and the marts segments reads, unpublished
     assert {"segmentation_fit", "segment_profiles", "segment_fidelity",
-            "segment_stability"} <= done, output
-    # these read user_segments, which reads segments: they had not started
-    assert {"user_segment_history", "segment_items", "segment_exports"} <= not_started, output
-    for table, versions in after["versions"].items():
-        # whole tables: one fit's rows each, never a mix inside a table ...
-        assert versions in ([], [old_version], [new_version]), (table, versions)
-        if table in done:
-            assert set(versions) <= {new_version}, table
-        if table in not_started:
-            assert set(versions) <= {old_version}, table
-    for table in not_started:
-        assert after["rows"][table] == before["rows"][table], table
-    # ... but across tables the warehouse holds two fits until the next build: the marts are
-    # replaced one by one, each in a transaction of its own
-    in_marts = {t: v for t, v in after["versions"].items() if t in marts(project)}
-    assert set().union(*in_marts.values()) == {old_version, new_version}, in_marts
-    # no half-built table under a mart's name. A kill between the commit of a mart's swap and
-    # the drop of its backup leaves that mart's <name>__dbt_backup beside it (whole, the old
-    # rows), and only that one: the next build drops it (checked below)
-    left = leftovers(after)
-    assert {name.split("__dbt_")[0] for _, name in left} <= {"segments"}, left
-    # every table and view is still there; a data test's stored failures (the audit schema)
-    # are dropped and written again each time the test runs, so the one running when the
-    # build was killed may be missing until the next build
-    assert [r for r in outside_audit(after) if r not in left] == outside_audit(before)
-    after_rw = warehouse_state(project, read_only=False)
-    assert after_rw == after
+            "segment_stability"} <= {t for t in segment_tables(project) if finished(output, t)}
+    assert project.query("select distinct model_version from main_unpublished.segmentation_fit"
+                         ) != [(old_version,)]
 
-    # what BI reads from the export is the old fit, whole: it is published at the end
+    # what BI reads is the previous build's, every table of it, row for row
+    for read_only in (True, False):
+        after = warehouse_state(project, read_only=read_only)
+        assert after["fit_version"] == old_version
+        assert after["versions"] == before["versions"]
+        assert {t: r for t, r in after["rows"].items() if r != before["rows"][t]} == {}
+        assert leftovers(after) == []
     assert digest(exports_of(project)) == export_before
-    with duckdb.connect(str(exports_of(project) / "segment_tables.duckdb"),
-                        read_only=True) as con:
-        for table in ("user_segments", "segments", "segment_profiles", "segment_stability"):
-            assert con.sql(f"select distinct model_version from {table}").fetchall() == [
-                (old_version,)], table
 
-    final = assert_next_build_publishes_a_new_fit(project, vars, old_version)
-    # the same seed on the same data: the same fit again, and each mart the killed build
-    # published is the whole mart of that fit
-    assert final["fit_version"] == new_version
-    assert {t for t in done & marts(project) if after["rows"][t] != final["rows"][t]} == set()
-    # the refit continues what BI last saw (user_segments, still the old fit), not the fit the
-    # killed build wrote and never published
+    assert_next_build_publishes_a_new_fit(project, vars, old_version)
+    # the refit continues what BI last saw, not the fit the killed build never published
     assert project.query("select distinct previous_model_version from segment_lineage") == [
         (old_version,)]
 
 
+def test_a_mart_failing_midway_publishes_nothing_and_a_partial_rerun_cannot_mix_fits(project):
+    before, export_before = built(project)
+    old_version = before["fit_version"]
+    vars = another_seed(project)
+    # segments and user_segments read segment_profiles: they are skipped after the new fit
+    failing = "select * from final where error('segment_profiles fails midway') is null"
+    project.edit("models/marts/segment_profiles.sql", "select * from final", failing)
+
+    result = project.build(vars=vars)
+    assert result.returncode != 0
+    assert result.status("segmentation_fit") == "success"
+    assert result.status("segment_profiles") == "error"
+    assert result.status("segments") == "skipped"
+    assert "segscope: nothing published" in result.output, result.output
+    after = warehouse_state(project)
+    assert after["fit_version"] == old_version
+    assert after["versions"] == before["versions"]
+    assert {t: r for t, r in after["rows"].items() if r != before["rows"][t]} == {}
+    assert digest(exports_of(project)) == export_before
+
+    # rebuilding the failed mart alone would publish the new fit beside the old segments:
+    # refused, naming the versions, and nothing published
+    project.edit("models/marts/segment_profiles.sql", failing, "select * from final")
+    partial = project.build("--select", "segment_profiles", vars=vars)
+    assert partial.returncode != 0
+    assert partial.status("segment_profiles") == "success"
+    message = re.sub(r"\s+", " ", partial.output)
+    assert "the unpublished tables hold more than one model version" in message, partial.output
+    assert old_version in message and "Run a whole `dbt build`" in message
+    assert warehouse_state(project)["versions"] == before["versions"]
+
+    assert_next_build_publishes_a_new_fit(project, vars, old_version)

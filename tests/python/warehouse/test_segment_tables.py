@@ -239,6 +239,28 @@ def test_every_segment_table_comes_from_the_one_fit(segmented):
     assert versions.model_version.tolist() == [fit_version]
 
 
+
+def test_every_table_the_build_made_is_published_whole_with_its_descriptions(segmented):
+    described = """
+        select table_name, coalesce(comment, '') as comment from duckdb_tables()
+        where schema_name = '{schema}'
+        union all select table_name || '.' || column_name, coalesce(comment, '')
+        from duckdb_columns() where schema_name = '{schema}'
+    """
+    unpublished = dict(segmented.query(described.format(schema="main_unpublished")))
+    published = dict(segmented.query(described.format(schema="main")))
+    tables = [name for name in unpublished if "." not in name]
+    assert {"user_features", "segments", "user_segments", "segmentation_fit"} <= set(tables)
+    assert {name: published.get(name) for name in unpublished} == unpublished
+    assert unpublished["segments"] and unpublished["segments.segment_id"]
+    for table in tables:
+        (different,), = segmented.query(
+            f"select count(*) from (select * from main_unpublished.{table} except all "
+            f"select * from main.{table})")
+        (n_unpublished,), = segmented.query(f"select count(*) from main_unpublished.{table}")
+        (n_published,), = segmented.query(f"select count(*) from main.{table}")
+        assert (different, n_published) == (0, n_unpublished), table
+
 def test_same_seed_gives_identical_assignments(assigned, fit_inputs):
     features, catalog, params = fit_inputs
     again = segment_users(features, catalog, params).assignments
