@@ -30,6 +30,8 @@ def _default_db() -> str:
 
 def summary(db: str) -> int:
     """Print where the tables are, their sizes, and one example query."""
+    from segscope.report.data import one_segment_notice
+
     path = Path(db)
     if not path.exists():
         print(f"segscope: no warehouse at {path}; run `make demo` first", file=sys.stderr)
@@ -57,6 +59,10 @@ def summary(db: str) -> int:
             "select count(*), count(case when is_leaf then 1 end) from segments").fetchall()
         print(f"user_segments: {n_segmented:,} users in {n_leaves} leaf segments "
               f"({n_segments} segments in the tree)")
+        notice = one_segment_notice(con.sql("select depth from segments").df(), con.sql(
+            "select node_depth, split_reason from segment_model_selection").df())
+        if notice:
+            print(f"\n{notice}")
         print("\nExample query, leaf segments with two of their features (open the file with "
               "DuckDB, or point your BI tool at it):")
         print(EXAMPLE_QUERY + ";\n")

@@ -30,6 +30,19 @@ TOP_ITEMS = 8
 MAX_EMBEDDING_POINTS = 5000
 
 
+def one_segment_notice(segments: pd.DataFrame, model_selection: pd.DataFrame) -> str | None:
+    """In words, when the tree did not split at all (one top-level segment): the root's reason,
+    so a single segment never passes for a result. None when it split."""
+    if (segments["depth"] == 1).sum() > 1:
+        return None
+    root = model_selection.loc[model_selection["node_depth"] == 0, "split_reason"].dropna()
+    reason = root.iloc[0] if len(root) else "no candidate clustering could be tried"
+    return ("One segment: the tree did not split, so everybody is in the same segment. At the "
+            f"root: {reason}. No candidate beat what structureless data shaped like yours "
+            "gives; the data may be a continuum rather than clusters. segment_model_selection "
+            "lists every candidate and the bar it had to clear (README: Split only when real).")
+
+
 class ReportDataError(RuntimeError):
     """The warehouse lacks what the report needs (no build yet, or a partial one)."""
 

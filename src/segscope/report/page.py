@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 import pandas as pd
 
 from segscope.report import svg
-from segscope.report.data import TOP_BOX_FEATURES, ReportData
+from segscope.report.data import TOP_BOX_FEATURES, ReportData, one_segment_notice
 from segscope.report.svg import esc, fmt, safe_color
 from segscope.segmentation.tree import segment_sort_key
 
@@ -29,7 +29,9 @@ CSS = """
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;color:#222;margin:0;
 background:#f4f5f7}
 header{background:#1f2a37;color:#fff;padding:18px 28px}header h1{margin:0 0 4px;font-size:22px}
-header .meta{opacity:.85;font-size:13px}nav{padding:6px 28px;background:#fff;
+header .meta{opacity:.85;font-size:13px}header .notice{margin:10px 0 0;padding:8px 12px;
+background:#fff4ce;color:#3b2f00;border-radius:4px;max-width:1000px}
+nav{padding:6px 28px;background:#fff;
 border-bottom:1px solid #ddd;position:sticky;top:0;z-index:1}nav a{margin-right:16px;
 color:#1f5fa8;text-decoration:none}main{padding:12px 28px 40px}section{background:#fff;
 border:1px solid #e1e4e8;border-radius:6px;padding:14px 18px;margin:14px 0}
@@ -64,6 +66,8 @@ def render(data: ReportData, title: str = "segscope segments") -> str:
         _cards(data, segments),
         _confusion(data, segments),
     ]
+    notice = one_segment_notice(data.segments, data.model_selection)
+    notice = f'<p class="notice" id="one-segment">{esc(notice)}</p>' if notice else ""
     nav = "".join(f'<a href="#{anchor}">{esc(name)}</a>' for anchor, name in SECTIONS)
     return (
         "<!DOCTYPE html>\n"
@@ -73,7 +77,7 @@ def render(data: ReportData, title: str = "segscope segments") -> str:
         '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
         'style-src \'unsafe-inline\'; img-src data:">'
         f"<style>{CSS}</style></head><body>"
-        f'<header><h1>{esc(title)}</h1><div class="meta">{meta}</div></header>'
+        f'<header><h1>{esc(title)}</h1><div class="meta">{meta}</div>{notice}</header>'
         f"<nav>{nav}</nav><main>{''.join(body)}</main></body></html>\n"
     )
 
