@@ -216,6 +216,20 @@ def assert_next_build_publishes_a_new_fit(project, vars: dict, old_version: str)
     return after
 
 
+def assert_bi_reads_the_previous_build(project, before: dict, export_before: dict,
+                                       read_modes=(True, False)) -> dict:
+    """Every table in main and the export exactly as the previous build published them: what
+    a reader sees, opening the file read-only and read-write; returns the last state read."""
+    for read_only in read_modes:
+        after = warehouse_state(project, read_only=read_only)
+        assert after["fit_version"] == before["fit_version"]
+        assert after["versions"] == before["versions"]
+        assert {t: r for t, r in after["rows"].items() if r != before["rows"][t]} == {}
+        assert leftovers(after) == []
+    assert digest(exports_of(project)) == export_before
+    return after
+
+
 def test_a_build_killed_during_the_fit_leaves_the_previous_segments(project):
     before, export_before = built(project)
     old_version = before["fit_version"]
@@ -236,14 +250,8 @@ def test_a_build_killed_during_the_fit_leaves_the_previous_segments(project):
     assert_left_a_write_ahead_log(project)
     # a reader opening the file right after the crash: read-only (the killed run's log of
     # committed changes is replayed in memory), then read-write (replayed and checkpointed)
-    for read_only in (True, False):
-        after = warehouse_state(project, read_only=read_only)
-        assert after["fit_version"] == old_version
-        assert after["versions"] == before["versions"]
-        assert {t: r for t, r in after["rows"].items() if r != before["rows"][t]} == {}
-        assert leftovers(after) == []
-        assert after["relations"] == before["relations"]
-    assert digest(exports_of(project)) == export_before
+    after = assert_bi_reads_the_previous_build(project, before, export_before)
+    assert after["relations"] == before["relations"]
 
     assert_next_build_publishes_a_new_fit(project, vars, old_version)
 
@@ -264,13 +272,7 @@ def test_a_build_killed_while_the_marts_build_publishes_nothing(project):
                          ) != [(old_version,)]
 
     # what BI reads is the previous build's, every table of it, row for row
-    for read_only in (True, False):
-        after = warehouse_state(project, read_only=read_only)
-        assert after["fit_version"] == old_version
-        assert after["versions"] == before["versions"]
-        assert {t: r for t, r in after["rows"].items() if r != before["rows"][t]} == {}
-        assert leftovers(after) == []
-    assert digest(exports_of(project)) == export_before
+    assert_bi_reads_the_previous_build(project, before, export_before)
 
     assert_next_build_publishes_a_new_fit(project, vars, old_version)
     # the refit continues what BI last saw, not the fit the killed build never published
@@ -292,11 +294,7 @@ def test_a_mart_failing_midway_publishes_nothing_and_a_partial_rerun_cannot_mix_
     assert result.status("segment_profiles") == "error"
     assert result.status("segments") == "skipped"
     assert "segscope: nothing published" in result.output, result.output
-    after = warehouse_state(project)
-    assert after["fit_version"] == old_version
-    assert after["versions"] == before["versions"]
-    assert {t: r for t, r in after["rows"].items() if r != before["rows"][t]} == {}
-    assert digest(exports_of(project)) == export_before
+    assert_bi_reads_the_previous_build(project, before, export_before, read_modes=(True,))
 
     # rebuilding the failed mart alone would publish the new fit beside the old segments:
     # refused, naming the versions, and nothing published
