@@ -27,7 +27,7 @@ explanations as (
 
 user_features as (
 
-    select * from {{ segscope_as_published(ref('user_features')) }}
+    {{ segscope_all_feature_values(published=true) }}
 
 ),
 

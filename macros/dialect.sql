@@ -92,3 +92,20 @@
 {% macro default__segscope_table_format() %}{% endmacro %}
 
 {% macro spark__segscope_table_format() %}using parquet{% endmacro %}
+
+
+{% macro segscope_identifier_stem(text) %}
+    {#- text as a lower-case SQL name part: runs of anything but a-z and 0-9 become one _, no _
+        at either end, at most 48 characters (empty when nothing is left) -#}
+    {{ return(adapter.dispatch('segscope_identifier_stem')(text)) }}
+{% endmacro %}
+
+{% macro default__segscope_identifier_stem(text) %}
+    substring(regexp_replace(regexp_replace(lower({{ text }}), '[^a-z0-9]+', '_', 'g'),
+        '^_+|_+$', '', 'g'), 1, 48)
+{% endmacro %}
+
+{% macro spark__segscope_identifier_stem(text) %}
+    substring(regexp_replace(regexp_replace(lower({{ text }}), '[^a-z0-9]+', '_'),
+        '^_+|_+$', ''), 1, 48)
+{% endmacro %}

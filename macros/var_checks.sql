@@ -28,9 +28,16 @@
         'segscope_max_hours_before_signup': ('number', {'low': 0, 'high': 87840}),
         'segscope_future_tolerance_hours': ('number', {'low': 0, 'high': 87840}),
         'segscope_value_max_abs': ('number', {'low': 0, 'low_open': true, 'high': 1.0e+300}),
+        'segscope_value_label': ('text', {}),
         'segscope_items_top_n': ('number', {'low': 1, 'high': 1000000, 'integer': true}),
         'segscope_items_min_users': ('number', {'low': 1, 'high': 1000000000, 'integer': true}),
         'segscope_items_min_lift': ('number', {'low': 1, 'high': 1000000}),
+        'segscope_event_types': ('event_names', {'auto': true}),
+        'segscope_event_types_top_k': ('number', {'low': 1, 'high': 1000, 'integer': true}),
+        'segscope_event_types_min_user_share': ('number', {'low': 0, 'high': 1}),
+        'segscope_event_types_allow': ('event_names', {'nullable': true}),
+        'segscope_event_types_deny': ('event_names', {}),
+        'segscope_event_type_measures': ('subset', {'values': ['count', 'share', 'value']}),
         'segscope_segmentation_features': ('relation', {}),
         'segscope_mode': ('choice', {'values': ['fit', 'apply']}),
         'segscope_segmentation': ('options', {}),
@@ -191,6 +198,27 @@
     {%- elif rule == 'text' -%}
         {%- if value is not string or value | length == 0 or '\x00' in value -%}
             {%- do broken.append("must be a non-empty text without NUL characters") -%}
+        {%- endif -%}
+    {%- elif rule == 'subset' -%}
+        {%- if value is string or value is mapping or value is not iterable
+            or value | reject('in', options['values']) | list -%}
+            {%- do broken.append("must be a list of some of " ~ options['values'] | join(', ')) -%}
+        {%- endif -%}
+    {%- elif rule == 'event_names' -%}
+        {%- if value is string and options.get('auto') and value == 'auto' -%}
+        {%- elif value is string or value is mapping or value is not iterable -%}
+            {%- do broken.append("must be a list of event names"
+                ~ (" or auto" if options.get('auto') else "")) -%}
+        {%- else -%}
+            {%- for item in value if not (item is string and item | length > 0 and '\x00' not in item) -%}
+                {%- if loop.first -%}
+                    {%- do broken.append("must list event names as non-empty texts without NUL "
+                        ~ "characters (got " ~ segscope_show(item) ~ ")") -%}
+                {%- endif -%}
+            {%- endfor -%}
+            {%- if value | length != value | unique | list | length -%}
+                {%- do broken.append("lists an event name more than once") -%}
+            {%- endif -%}
         {%- endif -%}
     {%- elif rule == 'token' -%}
         {%- if not ((value is number and value is not boolean and value == value | int)

@@ -1,5 +1,5 @@
 -- The feature catalog as a table, for the Python models and for people: one row per feature.
--- depends_on: {{ ref('user_features') }}
+-- depends_on: {{ ref('user_features') }}, {{ ref('user_event_features') }}
 -- noqa: disable=LT02,RF04
 -- (LT02: the layout is the Jinja loop's; RF04: kind and transform are the catalog's words)
 {%- set features = segscope_feature_catalog() %}
@@ -15,6 +15,7 @@ catalog as (
         '{{ feature.kind }}' as kind,
         '{{ feature.transform }}' as transform,
         '{{ feature.source }}' as computed_from,
+        {{ segscope_sql_string(feature.event_name) }} as event_name,
         {{ segscope_sql_string(feature.expression) }} as expression,
         {{ segscope_sql_string(feature.description) }} as description,
         {{ segscope_sql_string(feature.hypothesis) }} as hypothesis

@@ -24,7 +24,7 @@ nodes as (
 
 features as (
 
-    select * from {{ ref('user_features') }}
+    {{ segscope_all_feature_values() }}
 
 ),
 

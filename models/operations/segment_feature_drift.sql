@@ -23,7 +23,7 @@ scores as (
 
 features as (
 
-    select * from {{ ref('user_features') }}
+    {{ segscope_all_feature_values() }}
 
 ),
 

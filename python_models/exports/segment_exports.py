@@ -9,6 +9,7 @@ def model(dbt, session):
 
     marts = {
         "user_features": dbt.ref("user_features"),
+        "user_event_features": dbt.ref("user_event_features"),
         "user_segments": dbt.ref("user_segments"),
         "segments": dbt.ref("segments"),
         "segment_profiles": dbt.ref("segment_profiles"),

@@ -72,29 +72,33 @@ def summary(db: str) -> int:
     return 0 if n_rows == n_users == eligible == n_segmented else 1
 
 
-def items(db: str, top: int = 5) -> int:
-    """Print every segment of the tree, its size, and its most distinctive items."""
-    from segscope.segmentation.tree import segment_sort_key
-
+def _read(db: str, queries: list[str], missing: str) -> list[list[tuple]] | int:
+    """The rows of each query, read-only; an exit code (with a message) when the warehouse or
+    one of its tables is not there yet."""
     path = Path(db)
     if not path.exists():
         print(f"segscope: no warehouse at {path}", file=sys.stderr)
         return 2
-    con = duckdb.connect(str(path), read_only=True)
-    try:
+    with duckdb.connect(str(path), read_only=True) as con:
         try:
-            segments = con.sql(
-                "select segment_id, depth, n_users, share_of_users, name from segments"
-            ).fetchall()
-            rows = con.sql(
-                "select segment_id, item_label, segment_user_share, others_user_share, lift "
-                f"from segment_items where rank <= {int(top)} order by segment_id, rank"
-            ).fetchall()
+            return [con.sql(query).fetchall() for query in queries]
         except duckdb.CatalogException:
-            print("no segment_items table yet: run the whole `dbt build`", file=sys.stderr)
+            print(missing, file=sys.stderr)
             return 1
-    finally:
-        con.close()
+
+
+def items(db: str, top: int = 5) -> int:
+    """Print every segment of the tree, its size, and its most distinctive items."""
+    from segscope.segmentation.tree import segment_sort_key
+
+    read = _read(db, [
+        "select segment_id, depth, n_users, share_of_users, name from segments",
+        "select segment_id, item_label, segment_user_share, others_user_share, lift "
+        f"from segment_items where rank <= {int(top)} order by segment_id, rank",
+    ], "no segment_items table yet: run the whole `dbt build`")
+    if isinstance(read, int):
+        return read
+    segments, rows = read
     by_segment: dict[str, list[tuple]] = {}
     for segment_id, *row in rows:
         by_segment.setdefault(segment_id, []).append(row)
@@ -110,6 +114,41 @@ def items(db: str, top: int = 5) -> int:
             print(f"{indent}    (no item sets it apart from the other segments at its depth)")
         for label, segment_share, others_share, _lift in listed:
             print(f"{indent}    {label}  ({100 * segment_share:.0f}% vs {100 * others_share:.0f}%)")
+    return 0
+
+
+def catalog(db: str, pin: bool) -> int:
+    """Print the event names the last build profiled, which became features and why; with
+    pin, only the vars line that keeps that choice."""
+    import json
+
+    read = _read(db, [
+        "select event_name, n_users, user_share, is_selected, selection_reason "
+        "from int_event_types order by selection_rank nulls last, n_users desc, event_name",
+        "select event_name, feature_name from feature_catalog "
+        "where event_name is not null order by feature_position",
+    ], "no int_event_types or feature_catalog yet: run `dbt build`")
+    if isinstance(read, int):
+        return read
+    event_types, features = read
+    chosen = [name for name, _, _, selected, _ in event_types if selected]
+    pinned = f"segscope_event_types: [{', '.join(json.dumps(name) for name in chosen)}]"
+    if pin:
+        print(pinned)
+        return 0
+    by_event: dict[str, list[str]] = {}
+    for event_name, feature_name in features:
+        by_event.setdefault(event_name, []).append(feature_name)
+    print(f"{len(event_types)} event names in the eligible users' windows, {len(chosen)} became "
+          "features (int_event_types, feature_catalog):")
+    for name, n_users, share, selected, reason in event_types:
+        mark = "+" if selected else "-"
+        made = ", ".join(by_event.get(name, [])) or "no feature"
+        print(f"  {mark} {name:<28} {n_users:>10,} users ({100 * share:5.1f}%)  {made}")
+        print(f"      {reason}")
+    print("\nTo keep exactly these columns when the data changes, pin the list in your vars "
+          "(dbt_project.yml, or --vars):")
+    print(pinned)
     return 0
 
 
@@ -208,6 +247,12 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser(
         "spark", help="the project on Spark: `segscope spark load`, `segscope spark <dbt command>`",
         add_help=False)
+    vocabulary = commands.add_parser(
+        "catalog", help="the event names a build profiled and the features they gave; --pin "
+        "prints the vars line that keeps them")
+    vocabulary.add_argument("--db", default=_default_db(), help="DuckDB file (env SEGSCOPE_DB)")
+    vocabulary.add_argument("--pin", action="store_true",
+                            help="print only the segscope_event_types line to pin the list")
     example = commands.add_parser(
         "movielens", help="load the MovieLens example (examples/movielens) into a DuckDB file")
     example.add_argument("--db", default="warehouse/movielens_example.duckdb",
@@ -231,6 +276,8 @@ def main(argv: list[str] | None = None) -> int:
         return items(args.db, args.top)
     if args.command == "movielens":
         return movielens(args.db, args.data, args.schema)
+    if args.command == "catalog":
+        return catalog(args.db, args.pin)
     if args.command == "report":
         return report(args.db, args.out)
     return summary(args.db)

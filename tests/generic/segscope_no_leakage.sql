@@ -1,12 +1,16 @@
 {#-
-    Gate: nothing in the model comes from an off-limits column or relation (seed leakage_rules).
-    It checks the columns the model really has, the expression of every catalog feature, every
+    Gate: nothing in the model comes from an off-limits column, relation or event name (seed
+    leakage_rules). It checks the columns the model really has, the expression of every catalog
+    feature (with event_type_features, also the event name of every generated one), every
     relation upstream of it, and the raw column behind every role and attribute of the raw
     tables upstream (a renamed outcome is still an outcome); each failing row names what
     leaked, where, and why.
 -#}
-{% test segscope_no_leakage(model, rules) %}
+{% test segscope_no_leakage(model, rules, event_type_features=false) %}
 
+{#- generated features have no YAML: their expressions and event names come from the catalog
+    (called at parse time too, so the test depends on int_event_types) -#}
+{%- set generated = segscope_event_type_features() if event_type_features else [] -%}
 {%- set observed = [] -%}
 {%- if execute -%}
     {%- set node = segscope_model_node(model) -%}
@@ -15,6 +19,10 @@
     {%- endfor -%}
     {%- for column in node.columns.values() if column.meta.get('feature') -%}
         {%- do observed.append(('expression', column.name, column.meta.feature.expression)) -%}
+    {%- endfor -%}
+    {%- for feature in generated -%}
+        {%- do observed.append(('expression', feature.name, feature.expression)) -%}
+        {%- do observed.append(('event_name', feature.name, feature.event_name)) -%}
     {%- endfor -%}
     {%- set upstream = segscope_upstream_names(node.unique_id) -%}
     {%- for name in upstream -%}
@@ -74,6 +82,10 @@ violations as (
             or (
                 observed.found_in = 'expression' and rules.rule_kind = 'column'
                 and {{ segscope_regex_word_match('observed.text', 'rules.pattern') }}
+            )
+            or (
+                observed.found_in = 'event_name'
+                and rules.rule_kind = 'event_name' and observed.text like rules.pattern
             )
             or (
                 observed.found_in = 'relation'

@@ -218,7 +218,7 @@ PERSONAS: tuple[Persona, ...] = (
             "active_days",
             "n_page_viewed",
             "n_distinct_items",
-            "total_duration_minutes",
+            "total_value",
             # one session on signup day with at most 4 events: few per session, and the last
             # event a week before the window ends
             "events_per_session",
@@ -261,7 +261,7 @@ PERSONAS: tuple[Persona, ...] = (
         planted_differences=(
             "n_video_started",
             "n_video_finished",
-            "total_duration_minutes",
+            "total_value",
         ),
         outcomes=Outcomes(paid_share=0.35, annual_share=0.4, churn_share=0.3, churn_days=60),
         channel={
@@ -328,7 +328,7 @@ PERSONAS: tuple[Persona, ...] = (
             "n_exercise_started",
             "n_exercise_submitted",
             "n_quiz_completed",
-            "total_duration_minutes",
+            "total_value",
         ),
         outcomes=Outcomes(paid_share=0.45, annual_share=0.5, churn_share=0.25, churn_days=70),
         channel={

@@ -54,6 +54,9 @@ RAW_DEFECTS = [
     ),
 ]
 
+# the body of models/marts/user_features.sql: its query ends in "select * from final"
+FEATURE_ROWS = "{{ segscope_feature_rows(segscope_declared_features()) }}"
+
 
 def assert_stopped_at(result, gate: str, names: tuple[str, ...], downstream: str) -> None:
     assert result.returncode != 0, result.output
@@ -189,10 +192,8 @@ def test_events_after_the_window_stop_the_build(project):
 def test_user_features_reading_raw_events_stops_the_build(project):
     """A feature model that bypasses the window is caught by its lineage, whatever the data."""
     project.edit(
-        "models/marts/user_features.sql",
-        "select * from {{ ref('int_events__in_window') }}",
-        "select * from {{ ref('int_events__in_window') }}\n"
-        "    where user_id in (select user_id from {{ ref('stg_product__events') }})",
+        "models/marts/user_features.sql", FEATURE_ROWS,
+        FEATURE_ROWS + "\nwhere user_id in (select user_id from {{ ref('stg_product__events') }})",
     )
     result = project.build_data_layer()
     gate = "gate_user_features_reads_only_windowed_events"
@@ -201,7 +202,9 @@ def test_user_features_reading_raw_events_stops_the_build(project):
 
 def test_a_user_twice_in_user_features_stops_the_build(project):
     project.edit(
-        "models/marts/user_features.sql", "group by user_id", "group by user_id, event_name"
+        "models/marts/user_features.sql", FEATURE_ROWS,
+        FEATURE_ROWS + "\nunion all\n"
+        "select * from final where user_id = (select min(user_id) from final)",
     )
     result = project.build_data_layer()
     gate = "gate_user_features_one_row_per_eligible_user"

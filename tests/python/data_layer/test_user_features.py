@@ -55,14 +55,14 @@ def test_users_without_events_get_the_catalog_defaults(built):
 
 def test_feature_catalog_lists_every_feature_with_its_hypothesis(built):
     columns = [c for (c,) in built.query(
-        "select column_name from information_schema.columns "
-        "where table_schema = 'main' and table_name = 'user_features' "
-        "order by ordinal_position")]
+        "select column_name from information_schema.columns where table_schema = 'main' "
+        "and table_name in ('user_features', 'user_event_features') and column_name != 'user_id' "
+        "order by table_name = 'user_event_features', ordinal_position")]
     catalog = built.query(
         "select feature_name, kind, transform, hypothesis from feature_catalog "
         "order by feature_position"
     )
-    assert [row[0] for row in catalog] == columns[1:]
+    assert [row[0] for row in catalog] == columns
     assert all(hypothesis for *_, hypothesis in catalog)
     kinds = {name: kind for name, kind, *_ in catalog}
     assert kinds["device"] == "categorical" and kinds["n_video_started"] == "count"

@@ -66,12 +66,9 @@ aggregates as (
         count(distinct cast(occurred_at as date)) as active_days,
         count(distinct session_number) as n_sessions,
         count(*) / count(distinct session_number) as events_per_session,
-        coalesce(sum(duration_seconds), 0) / 60 as total_duration_minutes,
+        coalesce(sum(duration_seconds), 0) as total_value,
         count(distinct item_id) as n_distinct_items,
         {kind_counts},
-        coalesce(least(1.0, count(*) filter (event_name = 'video_finished')
-            / nullif(count(*) filter (event_name = 'video_started'), 0)), 0)
-            as video_completion_rate,
         min(epoch(window_end - occurred_at)) / 86400 as days_since_last_event,
         avg(case when hour_of_day between 0 and 5 then 1.0 else 0.0 end) as share_night,
         avg(case when hour_of_day between 6 and 11 then 1.0 else 0.0 end) as share_morning,
@@ -141,8 +138,7 @@ def features(con) -> pd.DataFrame:
     defaults.update(
         active_days=0,
         events_per_session=0,
-        total_duration_minutes=0,
-        video_completion_rate=0,
+        total_value=0,
         days_since_last_event=7,
     )
     return frame.fillna(defaults)

@@ -80,14 +80,15 @@ def test_planted_differences_lookup():
 
 
 @pytest.mark.skipif(not MARTS_YML.exists(), reason="the dbt project declares no user_features")
-def test_planted_differences_are_user_features_columns():
+def test_planted_differences_are_feature_columns():
+    """Declared in user_features, or generated per event name (n_<name>, share_<name>)."""
     models = yaml.safe_load(MARTS_YML.read_text())["models"]
     columns = {
         column["name"]
         for model in models
         if model["name"] == "user_features"
         for column in model.get("columns", [])
-    }
+    } | {f"{prefix}_{kind}" for kind in EVENT_KINDS for prefix in ("n", "share")}
     planted = {f for p in PERSONAS for f in p.planted_differences} | {
         f for p in PERSONAS for s in p.sub_personas for f in s.planted_differences
     }

@@ -66,7 +66,7 @@ def test_sub_persona_differs_from_its_siblings_where_planted(
     [
         ("video_learners", "n_video_started"),
         ("video_learners", "n_video_finished"),
-        ("video_learners", "total_duration_minutes"),
+        ("video_learners", "total_value"),
         ("exercise_grinders", "n_exercise_started"),
         ("exercise_grinders", "n_exercise_submitted"),
         ("exercise_grinders", "n_quiz_completed"),

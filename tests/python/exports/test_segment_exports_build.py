@@ -18,7 +18,8 @@ import pytest
 import yaml
 
 BI_TABLES = [
-    "user_features", "user_segments", "segments", "segment_profiles", "segment_explanations",
+    "user_features", "user_event_features", "user_segments", "segments", "segment_profiles",
+    "segment_explanations",
     "segment_fidelity", "segment_confusion", "segment_stability", "segment_cohorts",
     "segment_model_selection", "segment_items", "segment_embedding", "segment_explained_variance",
     "segment_lineage", "segment_migrations",
