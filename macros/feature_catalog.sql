@@ -1,7 +1,7 @@
 {#-
     The feature catalog has two parts. The declared part is the column list of user_features in
     _marts__models.yml: each feature column carries meta.feature = {kind, transform, expression,
-    default, source, hypothesis}. The generated part comes from the user's own event names
+    default, source, hypothesis, raw}. The generated part comes from the user's own event names
     (int_event_types selects them; user_event_features computes them). Together they feed the
     SQL that computes the features, the feature_catalog table the Python models read, the
     profiles, and the leakage gate.
@@ -38,6 +38,7 @@
             'source': spec.get('source', 'events'),
             'hypothesis': spec.hypothesis,
             'event_name': none,
+            'raw': spec.get('raw'),
         }) -%}
     {%- endfor -%}
     {{ return(features) }}
@@ -63,7 +64,8 @@
         {%- set shown = "'" ~ event_name ~ "'" -%}
         {%- set where = "event_name = " ~ quoted -%}
         {%- set coverage = "%.1f" | format(user_share * 100) ~ "% of users have it" -%}
-        {%- set common = {'source': 'event_types', 'event_name': event_name, 'default': '0'} -%}
+        {%- set common = {'source': 'event_types', 'event_name': event_name, 'default': '0',
+                          'raw': none} -%}
         {%- if 'count' in measures -%}
         {%- do features.append(dict(common,
             name='n_' ~ stem, data_type='bigint', kind='count', transform='log1p',
