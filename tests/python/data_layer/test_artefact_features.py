@@ -7,6 +7,7 @@ from __future__ import annotations
 import duckdb
 import pytest
 
+from segscope.cli import main as segscope
 from shop_log import SHOP_VARS, write_shop
 
 TIME_SHARES = {"share_night", "share_morning", "share_afternoon", "share_evening",
@@ -26,7 +27,7 @@ def closed_shop(project_class, tmp_path):
     return project
 
 
-def test_shares_without_information_are_not_segmented_and_name_nothing(closed_shop):
+def test_shares_without_information_are_not_segmented_and_name_nothing(closed_shop, capsys):
     result = closed_shop.build(vars=SHOP_VARS)
     assert result.returncode == 0, result.output[-3000:]
     reasons = dict(closed_shop.query(
@@ -45,6 +46,9 @@ def test_shares_without_information_are_not_segmented_and_name_nothing(closed_sh
     profiled = closed_shop.query(
         "select distinct feature_name from segment_profiles where not is_informative")
     assert {name for (name,) in profiled} == TIME_SHARES
+    assert segscope(["catalog", "--db", str(closed_shop.db)]) == 0
+    shown = capsys.readouterr().out
+    assert f"  - share_weekend: {reasons['share_weekend']}" in shown
     words = " ".join(f"{name} {observations}" for name, observations in closed_shop.query(
         "select name, coalesce(key_observations, '') from segments"))
     assert not [share for share in TIME_SHARES

@@ -7,6 +7,7 @@ from __future__ import annotations
 import duckdb
 import pytest
 
+from segscope.cli import main as segscope
 from shop_log import SHOP_VARS, write_shop
 
 DEPARTMENTS = ("garden", "kitchen", "toys", "books")
@@ -77,7 +78,7 @@ def test_categories_become_shares_of_the_users_item_events(shop):
     assert spread > 0.2
 
 
-def test_top_k_and_coverage_choose_the_categories(shop):
+def test_top_k_and_coverage_choose_the_categories(shop, capsys):
     result = shop.build_data_layer(vars={**CATEGORY_VARS, "segscope_item_categories_top_k": 2})
     assert result.returncode == 0, result.output[-3000:]
     chosen = categories(shop)
@@ -86,6 +87,8 @@ def test_top_k_and_coverage_choose_the_categories(shop):
     assert sorted((rank, name) for name, (selected, rank, *_) in chosen.items() if selected) \
         == [(1, widest[0]), (2, widest[1])]
     assert all("beyond the top 2" in chosen[name][2] for name in widest[2:])
+    assert segscope(["catalog", "--db", str(shop.db)]) == 0
+    assert "6 item categories, 2 became share_category_ features" in capsys.readouterr().out
 
     (eligible,), = shop.query("select count(*) from user_features")
     rarer = users[ODD] / eligible + 0.001
