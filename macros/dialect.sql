@@ -109,3 +109,27 @@
     substring(regexp_replace(regexp_replace(lower({{ text }}), '[^a-z0-9]+', '_'),
         '^_+|_+$', ''), 1, 48)
 {% endmacro %}
+
+
+{% macro segscope_split_values(column, separator) %}
+    {#- a select-list entry giving one row per separator-split part of column (the column
+        itself when separator is none) -#}
+    {{ return(adapter.dispatch('segscope_split_values')(column, separator)) }}
+{% endmacro %}
+
+{% macro default__segscope_split_values(column, separator) %}
+    {%- if separator is none -%}
+        {{ column }}
+    {%- else -%}
+        unnest(string_split({{ column }}, {{ segscope_sql_string(separator) }}))
+    {%- endif -%}
+{% endmacro %}
+
+{% macro spark__segscope_split_values(column, separator) %}
+    {#- split takes a regular expression: the separator is quoted as a literal -#}
+    {%- if separator is none -%}
+        {{ column }}
+    {%- else -%}
+        explode(split({{ column }}, {{ segscope_sql_string('\\Q' ~ separator ~ '\\E') }}))
+    {%- endif -%}
+{% endmacro %}

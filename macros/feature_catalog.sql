@@ -1,15 +1,22 @@
 {#-
     The feature catalog has two parts. The declared part is the column list of user_features in
     _marts__models.yml: each feature column carries meta.feature = {kind, transform, expression,
-    default, source, hypothesis}. The generated part comes from the user's own event names
-    (int_event_types selects them; user_event_features computes them). Together they feed the
+    default, source, hypothesis, raw}. The generated part comes from the user's own event names
+    and item categories (int_event_types and int_item_categories select them;
+    user_event_features computes them). Together they feed the
     SQL that computes the features, the feature_catalog table the Python models read, the
     profiles, and the leakage gate.
 -#}
 
 {% macro segscope_feature_catalog() %}
     {#- every feature: the declared ones, then the generated ones -#}
-    {{ return(segscope_declared_features() + segscope_event_type_features()) }}
+    {{ return(segscope_declared_features() + segscope_generated_features()) }}
+{% endmacro %}
+
+
+{% macro segscope_generated_features() %}
+    {#- the features that follow the data: per selected event name, then per item category -#}
+    {{ return(segscope_event_type_features() + segscope_item_category_features()) }}
 {% endmacro %}
 
 
@@ -38,6 +45,7 @@
             'source': spec.get('source', 'events'),
             'hypothesis': spec.hypothesis,
             'event_name': none,
+            'raw': spec.get('raw'),
         }) -%}
     {%- endfor -%}
     {{ return(features) }}
@@ -63,7 +71,8 @@
         {%- set shown = "'" ~ event_name ~ "'" -%}
         {%- set where = "event_name = " ~ quoted -%}
         {%- set coverage = "%.1f" | format(user_share * 100) ~ "% of users have it" -%}
-        {%- set common = {'source': 'event_types', 'event_name': event_name, 'default': '0'} -%}
+        {%- set common = {'source': 'event_types', 'event_name': event_name, 'default': '0',
+                          'raw': none} -%}
         {%- if 'count' in measures -%}
         {%- do features.append(dict(common,
             name='n_' ~ stem, data_type='bigint', kind='count', transform='log1p',
@@ -100,6 +109,43 @@
                 hypothesis="Taking back (returns, refunds) is behaviour of its own, not less of "
                     ~ "the same.")) -%}
         {%- endif -%}
+    {%- endfor -%}
+    {{ return(features) }}
+{% endmacro %}
+
+
+{% macro segscope_item_category_features() %}
+    {#- per selected item category (int_item_categories, in its order): the share of the user's
+        item events whose item is in it -#}
+    {%- set categories = ref('int_item_categories') -%}
+    {%- if not execute -%}
+        {{ return([]) }}
+    {%- endif -%}
+    {%- set rows = run_query("select category, feature_stem, user_share from " ~ categories
+        ~ " where is_selected order by selection_rank") -%}
+    {%- set separator = var('segscope_item_category_separator') -%}
+    {%- set features = [] -%}
+    {%- for category, stem, user_share in rows.rows -%}
+        {%- if separator is none -%}
+            {%- set match = "item_category = " ~ segscope_sql_string(category) -%}
+        {%- else -%}
+            {%- set bounded = segscope_sql_string(separator) -%}
+            {%- set match = "instr(" ~ bounded ~ " || item_category || " ~ bounded ~ ", "
+                ~ segscope_sql_string(separator ~ category ~ separator) ~ ") > 0" -%}
+        {%- endif -%}
+        {%- set shown = "'" ~ category ~ "'" -%}
+        {%- do features.append({
+            'name': 'share_category_' ~ stem, 'data_type': 'double', 'kind': 'share',
+            'transform': 'none', 'source': 'item_categories', 'event_name': none, 'raw': none,
+            'default': '0',
+            'description': "Share of the user's item events whose item is in category " ~ shown
+                ~ " (0 without item events).",
+            'expression': "avg(case when item_category is null then null when " ~ match
+                ~ " then 1.0 else 0.0 end)",
+            'hypothesis': "What a user's items are about (" ~ shown ~ ": "
+                ~ "%.1f" | format(user_share * 100) ~ "% of users have it) says what they "
+                ~ "came for, beyond how much they do.",
+        }) -%}
     {%- endfor -%}
     {{ return(features) }}
 {% endmacro %}

@@ -30,11 +30,8 @@
                 "segscope_window_mode 'fixed' needs vars segscope_window_start < "
                 ~ "segscope_window_cutoff, got " ~ start ~ " and " ~ cutoff) }}
         {%- endif -%}
-        case
-            when signed_up_at > {{ segscope_timestamp_literal('segscope_window_start') }}
-                then signed_up_at
-            else {{ segscope_timestamp_literal('segscope_window_start') }}
-        end as window_start,
+        {#- the same start for everybody: when a user joined is part of what the window shows -#}
+        {{ segscope_timestamp_literal('segscope_window_start') }} as window_start,
         {{ segscope_timestamp_literal('segscope_window_cutoff') }} as window_end
     {%- else -%}
         {{ exceptions.raise_compiler_error(

@@ -18,6 +18,7 @@
         {{ return({
             'item_id': (true, 'any'),
             'item_label': (true, 'any'),
+            'item_category': (false, 'string'),
         }) }}
     {%- else -%}
         {{ return({

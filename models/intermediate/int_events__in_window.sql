@@ -1,5 +1,10 @@
 -- Events that may describe a user: of an eligible user, inside that user's window, duplicates
--- removed, with the time parts the feature catalog aggregates and a gap-based session number.
+-- removed, with the time parts the feature catalog aggregates, a gap-based session number and
+-- the item's category when items have one.
+-- depends_on: {{ ref('stg_product__items') }}
+-- (read only when items have a category; the graph must not change with the vars)
+{%- set has_categories = var('segscope_items_table') is not none
+    and segscope_mapping('items').get('item_category') is not none %}
 
 with
 
@@ -19,6 +24,17 @@ windows as (
 
 ),
 
+{% if has_categories -%}
+items as (
+
+    select
+        item_id,
+        item_category
+    from {{ ref('stg_product__items') }}
+
+),
+{%- endif %}
+
 -- the inner join drops orphan events and events of users who are not eligible
 in_window as (
 
@@ -29,6 +45,8 @@ in_window as (
         events.occurred_at,
         events.item_id,
         events.event_value,
+        {{ 'items.item_category' if has_categories else 'cast(null as ' ~ dbt.type_string() ~ ')' }}
+            as item_category,
         windows.window_start,
         windows.window_end
     from events
@@ -37,6 +55,9 @@ in_window as (
             events.user_id = windows.user_id
             and events.occurred_at >= windows.window_start
             and events.occurred_at < windows.window_end
+    {%- if has_categories %}
+    left join items on events.item_id = items.item_id
+    {%- endif %}
 
 ),
 
@@ -87,6 +108,7 @@ final as (
         occurred_at,
         item_id,
         event_value,
+        item_category,
         window_start,
         window_end,
         session_number,

@@ -67,6 +67,7 @@ final as (
     from windows
     where
         window_start < window_end
+        and signed_up_at < window_end
         and window_end <= {{ segscope_as_of(ref('stg_product__events')) }}
 
 )

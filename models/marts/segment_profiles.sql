@@ -28,6 +28,12 @@ features as (
 
 ),
 
+catalog as (
+
+    select * from {{ ref('feature_catalog') }}
+
+),
+
 -- a user belongs to their leaf and to every ancestor of it
 memberships as (
 
@@ -214,10 +220,12 @@ final as (
 
     select
         profiles.*,
+        catalog.not_segmented_because is null as is_informative,
         -- bigint as the contract says: Spark's row_number is an int
         cast(row_number() over (
             partition by profiles.segment_id
             order by
+                catalog.not_segmented_because is null desc,
                 abs(coalesce(profiles.z_score, 0)) desc,
                 profiles.feature_name asc,
                 profiles.level asc
@@ -225,6 +233,7 @@ final as (
         nodes.model_version
     from profiles
     inner join nodes on profiles.segment_id = nodes.segment_id
+    inner join catalog on profiles.feature_name = catalog.feature_name
 
 )
 

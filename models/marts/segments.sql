@@ -49,7 +49,7 @@ against_parent as (
             nodes.parent_segment_id = parent_profiles.segment_id
             and profiles.feature_name = parent_profiles.feature_name
             and profiles.level is not distinct from parent_profiles.level
-    where profiles.z_score is not null
+    where profiles.z_score is not null and profiles.is_informative
 
 ),
 
@@ -105,7 +105,7 @@ observations as (
         end as sentence,
         rank_in_segment
     from profiles
-    where rank_in_segment <= 3 and abs(z_score) >= 0.5
+    where rank_in_segment <= 3 and abs(z_score) >= 0.5 and is_informative
 
 ),
 

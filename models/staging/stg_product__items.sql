@@ -20,13 +20,15 @@ renamed as (
         -- no items table: every item seen in the events is an item, and its id is its label
         select distinct
             {{ segscope_mapped_column('events', 'item_id', dbt.type_string()) }} as item_id,
-            {{ segscope_mapped_column('events', 'item_id', dbt.type_string()) }} as item_label
+            {{ segscope_mapped_column('events', 'item_id', dbt.type_string()) }} as item_label,
+            cast(null as {{ dbt.type_string() }}) as item_category
         from source
         where {{ segscope_mapped_column('events', 'item_id') }} is not null
     {% else %}
         select
             {{ segscope_mapped_column('items', 'item_id', dbt.type_string()) }} as item_id,
-            {{ segscope_mapped_column('items', 'item_label', dbt.type_string()) }} as item_label
+            {{ segscope_mapped_column('items', 'item_label', dbt.type_string()) }} as item_label,
+            {{ segscope_mapped_column('items', 'item_category', dbt.type_string()) }} as item_category
         from source
     {% endif %}
 

@@ -118,8 +118,9 @@ def items(db: str, top: int = 5) -> int:
 
 
 def catalog(db: str, pin: bool) -> int:
-    """Print the event names the last build profiled, which became features and why; with
-    pin, only the vars line that keeps that choice."""
+    """Print the event names (and item categories) the last build profiled, which became
+    features and why, and the features without information; with pin, only the vars line that
+    keeps the event names."""
     import json
 
     read = _read(db, [
@@ -127,10 +128,14 @@ def catalog(db: str, pin: bool) -> int:
         "from int_event_types order by selection_rank nulls last, n_users desc, event_name",
         "select event_name, feature_name from feature_catalog "
         "where event_name is not null order by feature_position",
+        "select category, n_users, user_share, is_selected, selection_reason "
+        "from int_item_categories order by selection_rank nulls last, n_users desc, category",
+        "select feature_name, not_segmented_because from feature_catalog "
+        "where not_segmented_because is not null order by feature_position",
     ], "no int_event_types or feature_catalog yet: run `dbt build`")
     if isinstance(read, int):
         return read
-    event_types, features = read
+    event_types, features, categories, uninformative = read
     chosen = [name for name, _, _, selected, _ in event_types if selected]
     pinned = f"segscope_event_types: [{', '.join(json.dumps(name) for name in chosen)}]"
     if pin:
@@ -146,6 +151,18 @@ def catalog(db: str, pin: bool) -> int:
         made = ", ".join(by_event.get(name, [])) or "no feature"
         print(f"  {mark} {name:<28} {n_users:>10,} users ({100 * share:5.1f}%)  {made}")
         print(f"      {reason}")
+    if categories:
+        n_chosen = sum(1 for *_, selected, _ in categories if selected)
+        print(f"\n{len(categories)} item categories, {n_chosen} became share_category_ features "
+              "(int_item_categories):")
+        for name, n_users, share, selected, reason in categories:
+            print(f"  {'+' if selected else '-'} {name:<28} {n_users:>10,} users "
+                  f"({100 * share:5.1f}%)  {reason}")
+    if uninformative:
+        print("\nNot segmented on: no information in this data (feature_catalog."
+              "not_segmented_because):")
+        for name, reason in uninformative:
+            print(f"  - {name}: {reason}")
     print("\nTo keep exactly these columns when the data changes, pin the list in your vars "
           "(dbt_project.yml, or --vars):")
     print(pinned)
@@ -174,6 +191,37 @@ def movielens(db: str, data: str, schema: str) -> int:
         return 1
     for table, n in counts.items():
         print(f"{schema}.{table}: {n:,} rows")
+    return 0
+
+
+def cdnow(db: str, data: str, schema: str, compare: bool) -> int:
+    """Download (once) and load the CDNOW purchase log; with compare, set the built segments
+    against classic RFM quintiles instead."""
+    from segscope.examples import cdnow as example
+
+    if compare:
+        try:
+            with duckdb.connect(db, read_only=True) as con:
+                table, eta = example.rfm_comparison(con)
+        except duckdb.Error as error:
+            print(f"error: {error} (run `dbt build` with examples/cdnow/vars.yml first)",
+                  file=sys.stderr)
+            return 1
+        print("Customers per leaf (rows) and frequency quintile F (1 = fewest purchases, "
+              "5 = most):")
+        print(table.to_string())
+        print("Variance of the RFM quintiles the leaves explain (eta squared): "
+              + ", ".join(f"{name} {value:.2f}" for name, value in eta.items()))
+        return 0
+    try:
+        path = example.fetch(data)
+        Path(db).parent.mkdir(parents=True, exist_ok=True)
+        with duckdb.connect(db) as con:
+            n = example.load(con, data, schema)
+    except (OSError, ValueError, duckdb.Error) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(f"segscope cdnow: {path} -> {db}: {schema}.purchases, {n:,} rows")
     return 0
 
 
@@ -261,6 +309,17 @@ def main(argv: list[str] | None = None) -> int:
                          help="folder with ratings.csv and movies.csv (default: %(default)s)")
     example.add_argument("--schema", default="movielens",
                          help="schema the tables are (re)created in (default: %(default)s)")
+    purchases = commands.add_parser(
+        "cdnow", help="download (once) and load the CDNOW purchase log (examples/cdnow); "
+        "--compare sets the built segments against RFM quintiles")
+    purchases.add_argument("--db", default="warehouse/cdnow_example.duckdb",
+                           help="DuckDB file, created if missing (default: %(default)s)")
+    purchases.add_argument("--data", default="examples/cdnow/data",
+                           help="folder the log is downloaded to (default: %(default)s)")
+    purchases.add_argument("--schema", default="cdnow",
+                           help="schema the table is (re)created in (default: %(default)s)")
+    purchases.add_argument("--compare", action="store_true",
+                           help="print segments x RFM quintiles of the built --db")
     args, rest = parser.parse_known_args(argv)
     if args.command == "demo":
         from segscope.demo.cli import main as demo_main
@@ -276,6 +335,8 @@ def main(argv: list[str] | None = None) -> int:
         return items(args.db, args.top)
     if args.command == "movielens":
         return movielens(args.db, args.data, args.schema)
+    if args.command == "cdnow":
+        return cdnow(args.db, args.data, args.schema, args.compare)
     if args.command == "catalog":
         return catalog(args.db, args.pin)
     if args.command == "report":

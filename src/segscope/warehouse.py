@@ -98,11 +98,15 @@ def catalog_for(features: pd.DataFrame, catalog: pd.DataFrame | None, key: str):
     (a feature table of the user's own: the preprocessor then infers each column's kind)."""
     if catalog is None or catalog.empty:
         return None
-    catalog = catalog.rename(columns={"feature_name": "name"})
+    catalog = catalog.rename(columns={"feature_name": "name",
+                                      "not_segmented_because": "drop_reason"})
+    if "feature_position" in catalog.columns:
+        catalog = catalog.sort_values("feature_position", kind="stable")
     known = catalog[catalog["name"].isin(features.columns)]
     if len(known) != len(features.columns.drop(key)):
         return None
-    return known[["name", "kind", "transform"]].reset_index(drop=True)
+    columns = ["name", "kind", "transform"] + (["drop_reason"] if "drop_reason" in known else [])
+    return known[columns].reset_index(drop=True)
 
 
 def in_key_order(features: pd.DataFrame, key: str) -> pd.DataFrame:

@@ -35,6 +35,14 @@ def _csv(path: Path) -> str:
     return "'" + str(path).replace("'", "''") + "'"
 
 
+def qualified_schema(con: duckdb.DuckDBPyConnection, schema: str) -> str:
+    """The schema qualified by the database: in a file called movielens.duckdb,
+    "movielens.ratings" would be ambiguous (database or schema)."""
+    schema = _check_schema(schema)
+    (database,), = con.sql("select current_database()").fetchall()
+    return '"' + database.replace('"', '""') + f'".{schema}'
+
+
 def load(con: duckdb.DuckDBPyConnection, data_dir: Path | str = DEFAULT_DATA_DIR,
          schema: str = DEFAULT_SCHEMA) -> dict[str, int]:
     """Load ratings.csv and movies.csv from ``data_dir`` into ``schema``; return row counts."""
@@ -46,10 +54,7 @@ def load(con: duckdb.DuckDBPyConnection, data_dir: Path | str = DEFAULT_DATA_DIR
             f"MovieLens files missing in {data_dir}: {', '.join(missing)} "
             f"(expected the ml-latest-small CSVs, see examples/movielens/README.md)")
     ratings, movies = (_csv(data_dir / name) for name in FILES)
-    # qualified by the database: in a file called movielens.duckdb, "movielens.ratings" would be
-    # ambiguous (database or schema)
-    (database,), = con.sql("select current_database()").fetchall()
-    qualified = '"' + database.replace('"', '""') + f'".{schema}'
+    qualified = qualified_schema(con, schema)
     con.execute(f"create schema if not exists {qualified}")
     # explicit types: the ids are keys (never sniffed as doubles), the timestamp unix seconds
     con.execute(f"""

@@ -81,7 +81,10 @@ class Preprocessor(TransformerMixin, BaseEstimator):
         One row per feature with columns ``name``, ``kind`` (one of ``KINDS``) and
         optionally ``transform`` (one of ``TRANSFORMS``, or missing for automatic).
         Only the listed features are used; other non-key columns are ignored and
-        recorded in ``dropped_columns_`` with reason ``not in catalog``. Without a
+        recorded in ``dropped_columns_`` with reason ``not in catalog``. An optional column
+        ``drop_reason`` drops a listed feature before any step, with that reason (the data
+        layer knows when a feature carries no information, e.g. a smoothed share whose raw
+        value is the same for every user). Without a
         catalog every non-key column is a feature: numeric dtypes are ``numeric``,
         everything else ``categorical``.
     key : str, default="user_id"
@@ -171,10 +174,9 @@ class Preprocessor(TransformerMixin, BaseEstimator):
                     continue
                 s = X[col]
                 numeric = pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s)
-                rows.append(
-                    {"name": col, "kind": "numeric" if numeric else "categorical", "transform": ""}
-                )
-            return pd.DataFrame(rows, columns=["name", "kind", "transform"])
+                rows.append({"name": col, "kind": "numeric" if numeric else "categorical",
+                             "transform": "", "drop_reason": ""})
+            return pd.DataFrame(rows, columns=["name", "kind", "transform", "drop_reason"])
         cat = self.catalog
         if not isinstance(cat, pd.DataFrame):
             raise ValueError(
@@ -194,6 +196,10 @@ class Preprocessor(TransformerMixin, BaseEstimator):
             ]
         else:
             out["transform"] = ""
+        out["drop_reason"] = [
+            "" if pd.isna(v) else str(v).strip()
+            for v in (cat["drop_reason"] if "drop_reason" in cat.columns else [None] * len(cat))
+        ]
         out["kind"] = out["kind"].str.strip().str.lower()
         for _, row in out.iterrows():
             if row["kind"] not in KINDS:
@@ -277,9 +283,17 @@ class Preprocessor(TransformerMixin, BaseEstimator):
                     dropped.append((col, "not in catalog"))
         if catalog.empty:
             raise ValueError("no usable feature: the feature table has no feature column")
+        told = catalog["drop_reason"] != ""
+        uninformative = list(zip(catalog.loc[told, "name"], catalog.loc[told, "drop_reason"],
+                                 strict=True))
+        if told.all():
+            raise ValueError(
+                "no usable feature: the catalog says none carries information: "
+                + "; ".join(f"{name}: {reason}" for name, reason in uninformative))
+        dropped += uninformative
 
         specs: list[dict] = []
-        for _, row in catalog.iterrows():
+        for _, row in catalog[~told].iterrows():
             name, kind, transform = row["name"], row["kind"], row["transform"]
             is_cat = kind == "categorical" or transform == "onehot"
             spec = {"name": name, "kind": "categorical" if is_cat else kind}

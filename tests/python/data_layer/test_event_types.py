@@ -160,17 +160,23 @@ def test_segscope_catalog_shows_and_pins_the_choice(shop, capsys):
         f'"{name}"' for _, name in chosen) + "]"
 
 
-def test_event_type_vars_are_checked_when_dbt_parses(tmp_path):
+def test_event_type_and_category_vars_are_checked_when_dbt_parses(tmp_path):
     accepted = [("segscope_event_types", "auto"), ("segscope_event_types", ["a", ODD_NAME]),
                 ("segscope_event_types", []), ("segscope_event_types_allow", None),
                 ("segscope_event_types_deny", ["x"]),
-                ("segscope_event_type_measures", ["count", "share", "value"])]
+                ("segscope_event_type_measures", ["count", "share", "value"]),
+                ("segscope_item_category_separator", "|"),
+                ("segscope_item_category_separator", None),
+                ("segscope_item_categories_min_user_share", 0)]
     rejected = [("segscope_event_types", "all"), ("segscope_event_types", [1]),
                 ("segscope_event_types", ["a", "a"]), ("segscope_event_types", [""]),
                 ("segscope_event_types_allow", "view"), ("segscope_event_types_deny", None),
                 ("segscope_event_type_measures", ["clicks"]),
                 ("segscope_event_type_measures", "count"),
-                ("segscope_event_types_top_k", 0), ("segscope_value_label", "")]
+                ("segscope_event_types_top_k", 0), ("segscope_value_label", ""),
+                ("segscope_item_category_separator", ""),
+                ("segscope_item_categories_top_k", 2.5),
+                ("segscope_item_categories_min_user_share", 1.5)]
     said = verdicts(accepted + rejected, tmp_path / "unused.duckdb")
     assert said[:len(accepted)] == [None] * len(accepted)
     for (name, value), message in zip(rejected, said[len(accepted):], strict=True):

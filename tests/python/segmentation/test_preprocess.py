@@ -55,6 +55,22 @@ def test_drops_constant_and_duplicate_columns_with_reason():
     assert "const" not in pre.feature_names_out_ and "a_copy" not in pre.feature_names_out_
 
 
+def test_a_feature_the_catalog_calls_uninformative_is_dropped_with_its_reason():
+    df = _frame()
+    reason = "the same for every user before smoothing: avg(x) = 0.0"
+    cat = pd.DataFrame({"name": ["a", "b"], "kind": ["numeric", "share"],
+                        "transform": ["none", "none"], "drop_reason": [None, reason]})
+    pre = Preprocessor(catalog=cat).fit(df)
+    assert ("b", reason) in pre.dropped_columns_
+    assert pre.feature_names_out_ == ["a"]
+    assert ("drop_column", "b", reason) in {
+        tuple(r) for r in pre.log_[["step", "name", "detail"]].to_numpy()}
+    assert list(pre.transform(df).columns) == ["a"]
+    every = cat.assign(drop_reason=[reason, reason])
+    with pytest.raises(ValueError, match="none carries information: a: the same for every"):
+        Preprocessor(catalog=every).fit(df)
+
+
 def test_rare_levels_are_grouped():
     df = _frame(400)
     df.loc[:2, "plan"] = "enterprise"
